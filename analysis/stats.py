@@ -1,0 +1,149 @@
+"""Summary statistics of a simulated network, in pure numpy (no MOOSE).
+
+Spikes are given as two parallel arrays, ``times`` (ms) and ``ids`` (neuron index
+in ``0..n_neurons-1``); every function takes the analysis window [t_start, t_stop)
+in ms and ignores spikes outside it, so the transient is discarded by the caller's
+choice of ``t_start``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _window(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    times, ids = np.asarray(times, dtype=float), np.asarray(ids)
+    if times.shape != ids.shape:
+        raise ValueError(f"times {times.shape} and ids {ids.shape} differ in shape")
+    if not t_stop > t_start:
+        raise ValueError(f"empty window [{t_start}, {t_stop})")
+    keep = (times >= t_start) & (times < t_stop)
+    return times[keep], ids[keep]
+
+
+def mean_rate(times: np.ndarray, ids: np.ndarray, n_neurons: int,
+              t_start: float, t_stop: float) -> float:
+    """Mean firing rate in Hz: nu = n_spikes / (n_neurons * (t_stop - t_start))."""
+    times, _ = _window(times, ids, t_start, t_stop)
+    return times.size / (n_neurons * (t_stop - t_start) * 1e-3)
+
+
+def silent_fraction(times: np.ndarray, ids: np.ndarray, n_neurons: int,
+                    t_start: float, t_stop: float) -> float:
+    """Fraction of neurons with no spike in the window."""
+    _, ids = _window(times, ids, t_start, t_stop)
+    return 1.0 - np.unique(ids).size / n_neurons
+
+
+def cv_isi(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float,
+           min_isis: int = 5) -> tuple[float, int]:
+    """Mean coefficient of variation of inter-spike intervals.
+
+    CV_i = std(ISI_i) / mean(ISI_i) for each neuron i with at least ``min_isis``
+    intervals in the window; returns (mean of CV_i, number of such neurons). The
+    mean is NaN when no neuron qualifies.
+    """
+    if min_isis < 2:
+        raise ValueError(f"min_isis={min_isis}: need at least 2 intervals for a std")
+    times, ids = _window(times, ids, t_start, t_stop)
+    order = np.lexsort((times, ids))
+    times, ids = times[order], ids[order]
+    same = ids[1:] == ids[:-1]
+    isi, owner = np.diff(times)[same], ids[1:][same]
+    if isi.size == 0:
+        return float("nan"), 0
+    neurons, inverse, counts = np.unique(owner, return_inverse=True, return_counts=True)
+    mean = np.bincount(inverse, weights=isi) / counts
+    var = np.bincount(inverse, weights=(isi - mean[inverse]) ** 2) / counts
+    ok = counts >= min_isis
+    if not ok.any():
+        return float("nan"), 0
+    return float(np.mean(np.sqrt(var[ok]) / mean[ok])), int(ok.sum())
+
+
+def chi_vm(vm: np.ndarray) -> float:
+    """Golomb's synchrony measure from membrane potentials (rows: neurons, cols: time).
+
+    chi^2 = Var_t[mean_i V_i(t)] / mean_i Var_t[V_i(t)]. About 1/sqrt(n) for n
+    independent neurons, 1 for identical traces.
+    """
+    vm = np.asarray(vm, dtype=float)
+    if vm.ndim != 2 or vm.shape[0] < 2 or vm.shape[1] < 2:
+        raise ValueError(f"vm must be (neurons >= 2, samples >= 2), got {vm.shape}")
+    individual = np.mean(np.var(vm, axis=1))
+    if individual == 0:
+        return float("nan")
+    return float(np.sqrt(np.var(vm.mean(axis=0)) / individual))
+
+
+def spike_counts(times: np.ndarray, ids: np.ndarray, n_neurons: int,
+                 t_start: float, t_stop: float, bin_ms: float) -> np.ndarray:
+    """Counts per neuron and bin, shape (n_neurons, n_bins); partial last bin dropped."""
+    n_bins = int(np.floor((t_stop - t_start) / bin_ms + 1e-9))
+    if n_bins < 2:
+        raise ValueError(f"bin {bin_ms} ms leaves fewer than 2 bins in the window")
+    times, ids = _window(times, ids, t_start, t_start + n_bins * bin_ms)
+    b = np.minimum(((times - t_start) / bin_ms).astype(np.int64), n_bins - 1)
+    flat = np.bincount(ids.astype(np.int64) * n_bins + b, minlength=n_neurons * n_bins)
+    return flat.reshape(n_neurons, n_bins)
+
+
+def spike_synchrony(counts: np.ndarray) -> float:
+    """Mean pairwise correlation of binned spike counts, from the population variance.
+
+    With x_i the count series of neuron i and S = sum_i x_i,
+    Var(S) = sum_i Var(x_i) + sum_{i != j} Cov(x_i, x_j), so
+    rho = (Var(S) - sum_i v_i) / ((sum_i sqrt v_i)^2 - sum_i v_i), v_i = Var(x_i).
+    It is 0 for independent neurons whatever their number and 1 for identical
+    trains, so unlike a Fano factor of the population it is comparable across
+    network sizes. Neurons that never fire (v_i = 0) do not enter. NaN if fewer
+    than two neurons fire.
+    """
+    counts = np.asarray(counts, dtype=float)
+    v = counts.var(axis=1)
+    active = v > 0
+    if active.sum() < 2:
+        return float("nan")
+    pop_var = counts[active].sum(axis=0).var()
+    sum_v = v[active].sum()
+    return float((pop_var - sum_v) / (np.sqrt(v[active]).sum() ** 2 - sum_v))
+
+
+def population_rate(times: np.ndarray, ids: np.ndarray, n_neurons: int,
+                    t_start: float, t_stop: float, bin_ms: float) -> np.ndarray:
+    """Population rate in Hz per bin: spikes / (n_neurons * bin)."""
+    n_bins = int(np.floor((t_stop - t_start) / bin_ms + 1e-9))
+    times, _ = _window(times, ids, t_start, t_start + n_bins * bin_ms)
+    counts = np.bincount(((times - t_start) / bin_ms).astype(np.int64), minlength=n_bins)
+    return counts[:n_bins] / (n_neurons * bin_ms * 1e-3)
+
+
+def power_spectrum(signal: np.ndarray, bin_ms: float, segment_ms: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Welch estimate: mean periodogram of Hann-windowed, half-overlapping segments
+    of the mean-removed signal. Returns (frequencies in Hz, power)."""
+    x = np.asarray(signal, dtype=float)
+    n = int(round(segment_ms / bin_ms))
+    if n < 4 or n > x.size:
+        raise ValueError(f"segment of {n} bins does not fit a signal of {x.size} bins")
+    window = np.hanning(n)
+    starts = range(0, x.size - n + 1, max(n // 2, 1))
+    power = np.mean([np.abs(np.fft.rfft((x[s:s + n] - x[s:s + n].mean()) * window)) ** 2
+                     for s in starts], axis=0)
+    return np.fft.rfftfreq(n, d=bin_ms * 1e-3), power
+
+
+def oscillation(freqs: np.ndarray, power: np.ndarray, f_min: float) -> tuple[float, float]:
+    """Peak frequency (Hz) at or above ``f_min`` and its relative power: the fraction of
+    the power at or above ``f_min`` that lies within +-max(2 bins, 10%) of the peak.
+    Returns (nan, 0) for a flat zero spectrum."""
+    band = freqs >= f_min
+    f, p = freqs[band], power[band]
+    total = p.sum()
+    if f.size == 0 or total <= 0:
+        return float("nan"), 0.0
+    peak = int(np.argmax(p))
+    half = max(2 * (freqs[1] - freqs[0]), 0.1 * f[peak])
+    near = np.abs(f - f[peak]) <= half
+    return float(f[peak]), float(p[near].sum() / total)

@@ -1,0 +1,37 @@
+"""All of a point's statistics from its recording, after the transient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis import stats
+from analysis.states import classify
+from sweep.config import AnalysisConfig
+
+
+def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
+              n_neurons: int, t_start: float, t_stop: float, dt: float,
+              th: AnalysisConfig) -> dict[str, float | int | str]:
+    """Statistics in the window [t_start, t_stop) ms; ``vm`` is sampled every ``dt`` ms
+    from time dt (one column per step)."""
+    args = (spike_times, spike_ids)
+    rate = stats.mean_rate(*args, n_neurons, t_start, t_stop)
+    cv, n_cv = stats.cv_isi(*args, t_start, t_stop, th.cv_min_isis)
+    first = int(round(t_start / dt))
+    chi = stats.chi_vm(vm[:, first:]) if vm.shape[0] >= 2 else float("nan")
+    counts = stats.spike_counts(*args, n_neurons, t_start, t_stop, th.sync_bin)
+    sync = stats.spike_synchrony(counts)
+    pop = stats.population_rate(*args, n_neurons, t_start, t_stop, th.pop_bin)
+    freqs, power = stats.power_spectrum(pop, th.pop_bin, th.welch_segment)
+    f_peak, p_peak = stats.oscillation(freqs, power, th.f_min)
+    return {
+        "rate_hz": rate,
+        "cv_isi": cv,
+        "cv_neurons": n_cv,
+        "chi": chi,
+        "spike_sync": sync,
+        "osc_freq_hz": f_peak,
+        "osc_power": p_peak,
+        "silent_frac": stats.silent_fraction(*args, n_neurons, t_start, t_stop),
+        "state": classify(rate, cv, sync, f_peak, p_peak, th),
+    }

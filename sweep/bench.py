@@ -1,0 +1,63 @@
+"""Benchmark: ``python -m sweep.bench [--sizes 2500 5000 12500] [--points 5,2 ...]``.
+
+Each (size, point) runs ``python -m sweep.point`` in a fresh process with the
+standard parameters (network=brunel_a, N_E:N_I = 4:1) and prints build time, run
+time per simulated second, delivered recurrent synaptic events per wall second,
+peak RSS, rate and state. ``--out FILE`` appends each result as a JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None) -> dict:
+    cmd = [sys.executable, "-m", "sweep.point", "network=brunel_a",
+           f"network.N_E={4 * n // 5}", f"network.N_I={n // 5}",
+           f"network.g={g}", f"network.eta={eta}", *extra]
+    if spikes is not None:
+        cmd.append(f"--spikes={spikes}")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"point failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500])
+    ap.add_argument("--points", nargs="+", default=["5,2"], help="g,eta pairs")
+    ap.add_argument("--out", type=Path, help="append results as JSON lines")
+    ap.add_argument("--spikes-dir", type=Path, help="save each point's spikes (npz) here")
+    ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. sim.duration=600")
+    args = ap.parse_args(argv)
+    print(f"# {platform.node()} {platform.processor() or platform.machine()} "
+          f"python {platform.python_version()}")
+    head = (f"{'N':>6} {'g':>4} {'eta':>4} {'build_s':>8} {'run_s/sim_s':>11} "
+            f"{'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} {'osc_Hz':>7} {'state':>9}")
+    print(head, flush=True)
+    for n in args.sizes:
+        for point in args.points:
+            g, eta = (float(x) for x in point.split(","))
+            spikes = None
+            if args.spikes_dir:
+                args.spikes_dir.mkdir(parents=True, exist_ok=True)
+                spikes = args.spikes_dir / f"N{n}_g{g}_eta{eta}.npz"
+            r = run_one(n, g, eta, args.overrides, spikes)
+            sim_s = r["duration_ms"] / 1000
+            print(f"{n:>6} {g:>4} {eta:>4} {r['build_s']:>8.1f} {r['run_s'] / sim_s:>11.1f} "
+                  f"{r['syn_events'] / r['run_s']:>10.3g} {r['peak_rss_mb']:>8.0f} "
+                  f"{r['rate_hz']:>8.2f} {r['osc_freq_hz']:>7.1f} {r['state']:>9}", flush=True)
+            if args.out:
+                with args.out.open("a") as f:
+                    f.write(json.dumps({**r, "overrides": args.overrides}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

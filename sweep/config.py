@@ -1,0 +1,215 @@
+"""Typed configuration: the schema, its composition from ``conf/``, and validation.
+
+Values are in the paper's units (ms, mV, Hz). The schema lives here as
+dataclasses; the values live in ``conf/*.yaml``. Every error becomes a
+``ConfigError`` whose message is one line naming the offending key and what is
+allowed, raised before MOOSE is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be run. The message is a single line."""
+
+
+@dataclass
+class NetworkConfig:
+    N_E: int = 10000  # excitatory neurons
+    N_I: int = 2500  # inhibitory neurons
+    epsilon: float = 0.1  # connection probability: C_E = epsilon * N_E
+    J: float = 0.1  # mV, excitatory jump (inhibitory: -g J)
+    g: float = 5.0  # relative strength of inhibition
+    eta: float = 2.0  # nu_ext / nu_thr
+    D: float = 1.5  # ms, transmission delay
+    theta: float = 20.0  # mV, threshold
+    V_r: float = 10.0  # mV, reset
+    tau: float = 20.0  # ms, membrane time constant
+    tau_rp: float = 2.0  # ms, absolute refractory period
+    multapses: bool = True  # Brunel allows repeated source-target pairs
+
+
+@dataclass
+class SimConfig:
+    dt: float = 0.1  # ms, one step for every MOOSE tick
+    duration: float = 1200.0  # ms, simulated time including the transient
+    transient: float = 200.0  # ms, discarded before any statistic
+    seed: int = 0
+    V_init_low: float = 0.0  # mV, initial Vm drawn uniformly in [low, high)
+    V_init_high: float = 20.0
+    vm_sample: int = 200  # neurons whose Vm is recorded (for chi)
+    chunk: float = 2000.0  # ms of external drive held in memory at once
+
+
+@dataclass
+class AnalysisConfig:
+    cv_min_isis: int = 5  # a neuron needs this many ISIs to enter the CV mean
+    pop_bin: float = 0.5  # ms, population-rate bin for the spectrum
+    sync_bin: float = 2.0  # ms, spike-count bin for the spike synchrony
+    welch_segment: float = 250.0  # ms, segment length of the spectrum estimate
+    f_min: float = 5.0  # Hz, lowest frequency searched for a peak
+    quiescent_rate: float = 0.2  # Hz, below this a network is quiescent
+    cv_regular: float = 0.25  # CV below this is regular firing
+    sync_osc_power: float = 0.15  # relative peak power above this: oscillating
+    sync_spike: float = 0.05  # spike synchrony above this: synchronous
+    f_fast: float = 60.0  # Hz, oscillations at or above this are SI-fast
+
+
+@dataclass
+class Config:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+def register_schema() -> None:
+    """Register the schema so that ``conf/config.yaml`` can name it in its defaults."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="schema", node=Config)
+
+
+def steps(value_ms: float, dt_ms: float) -> int | None:
+    """``value_ms / dt_ms`` if it is a whole number (to 1e-9 relative), else None."""
+    n = value_ms / dt_ms
+    return round(n) if math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9) else None
+
+
+def _fail(key: str, value: Any, allowed: str) -> None:
+    raise ConfigError(f"{key}={value!r}: must be {allowed}")
+
+
+def validate(cfg: Config) -> None:
+    """Check the combinations the schema's types cannot express."""
+    n, s, a = cfg.network, cfg.sim, cfg.analysis
+    positive = {
+        "network.N_E": n.N_E, "network.N_I": n.N_I, "network.J": n.J,
+        "network.eta": n.eta, "network.D": n.D, "network.theta": n.theta,
+        "network.tau": n.tau, "sim.dt": s.dt, "sim.duration": s.duration,
+        "analysis.pop_bin": a.pop_bin, "analysis.sync_bin": a.sync_bin,
+        "analysis.welch_segment": a.welch_segment, "analysis.cv_min_isis": a.cv_min_isis,
+    }
+    for key, value in positive.items():
+        if not value > 0:
+            _fail(key, value, "> 0")
+    for key, value in {"network.g": n.g, "network.tau_rp": n.tau_rp,
+                       "sim.transient": s.transient, "sim.vm_sample": s.vm_sample,
+                       "sim.seed": s.seed}.items():
+        if value < 0:
+            _fail(key, value, ">= 0")
+    if not 0 < n.epsilon <= 1:
+        _fail("network.epsilon", n.epsilon, "in (0, 1]")
+    if n.V_r >= n.theta:
+        _fail("network.V_r", n.V_r, f"below network.theta={n.theta}")
+    if not s.V_init_low < s.V_init_high <= n.theta:
+        _fail("sim.V_init_high", s.V_init_high,
+              f"above sim.V_init_low={s.V_init_low} and at most network.theta={n.theta}")
+    c_e, c_i = round(n.epsilon * n.N_E), round(n.epsilon * n.N_I)
+    if c_e < 1 or c_i < 1:
+        _fail("network.epsilon", n.epsilon, "large enough that C_E and C_I are at least 1")
+    # A neuron may not be its own source, so it has N_E - 1 (or N_I - 1) candidates.
+    for key, c, pool in (("network.N_E", c_e, n.N_E), ("network.N_I", c_i, n.N_I)):
+        available = pool if n.multapses else pool - 1
+        if c > available or pool < 2:
+            _fail(key, pool, f"larger than its in-degree C={c} (multapses={n.multapses})")
+    for key, value in (("network.D", n.D), ("network.tau_rp", n.tau_rp),
+                       ("sim.duration", s.duration), ("sim.transient", s.transient),
+                       ("sim.chunk", s.chunk)):
+        if steps(value, s.dt) is None:
+            _fail(key, value, f"a whole number of steps of sim.dt={s.dt} ms")
+    if steps(n.D, s.dt) < 1:
+        _fail("network.D", n.D, f"at least one step of sim.dt={s.dt} ms")
+    if s.duration <= s.transient:
+        _fail("sim.duration", s.duration, f"> sim.transient={s.transient}")
+    if s.chunk <= 0:
+        _fail("sim.chunk", s.chunk, "> 0")
+    window = s.duration - s.transient
+    if a.welch_segment > window:
+        _fail("analysis.welch_segment", a.welch_segment,
+              f"at most the analysis window sim.duration - sim.transient = {window} ms")
+    for key, value in (("analysis.pop_bin", a.pop_bin), ("analysis.sync_bin", a.sync_bin)):
+        if value < s.dt:
+            _fail(key, value, f">= sim.dt={s.dt} ms")
+
+
+def _check_keys(node: Any, schema: type, prefix: str = "") -> None:
+    """Reject keys the schema does not know (Hydra's ``+key=`` bypasses struct mode)."""
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    for key in node:
+        full = f"{prefix}{key}"
+        if key not in fields:
+            allowed = ", ".join(fields)
+            raise ConfigError(f"{full}: unknown key; {prefix.rstrip('.') or 'the root'} allows: {allowed}")
+        sub = fields[key].default_factory
+        if dataclasses.is_dataclass(sub) and isinstance(node[key], DictConfig):
+            _check_keys(node[key], sub, f"{full}.")
+
+
+def _one_line(err: Exception) -> str:
+    """Turn a Hydra/OmegaConf error into one line that names the key."""
+    cause = err
+    while not isinstance(cause, OmegaConfBaseException) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    key = getattr(cause, "full_key", None)
+    text = " ".join(str(cause).split("\n")[0].split()) or type(cause).__name__
+    if key and " not in " in text:
+        parent = key.rpartition(".")[0]
+        schema = Config
+        for part in filter(None, parent.split(".")):
+            schema = {f.name: f.default_factory for f in dataclasses.fields(schema)}[part]
+        allowed = ", ".join(f.name for f in dataclasses.fields(schema))
+        return f"{key}: unknown key; {parent or 'the root'} allows: {allowed}"
+    if key:
+        return f"{key}: {text}"
+    options = re.search(r"Could not find '(\w+)/(\w+)'", text)
+    if options:
+        group, name = options.groups()
+        known = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        return f"{group}={name}: no such preset; {group} allows: {', '.join(known)}"
+    return text
+
+
+def from_dictconfig(cfg: DictConfig) -> Config:
+    """Merge a composed config onto the schema and return the typed, validated object."""
+    _check_keys(cfg, Config)
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+        typed = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise ConfigError(_one_line(err)) from None
+    validate(typed)
+    return typed
+
+
+def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
+    """Compose ``conf/<config_name>.yaml`` with command-line style overrides."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_schema()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
+            return hydra_compose(config_name=config_name, overrides=list(overrides))
+    except Exception as err:  # Hydra raises several unrelated types here
+        raise ConfigError(_one_line(err)) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def load_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Compose, type-check and validate a configuration: the entry of every command."""
+    return from_dictconfig(compose(list(overrides)))

@@ -1,0 +1,57 @@
+"""Run one point in this process: ``python -m sweep.point [overrides] [--spikes FILE]``
+prints its statistics as one JSON object; ``--spikes`` also saves the raw spikes and
+Vm sample (npz)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sweep.config import Config, ConfigError, load_config
+
+# Stated wherever results are reported (README, "Model and MOOSE's deviations").
+DEVIATION = "moose-lif-refractory-accumulates"
+
+
+def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
+    """Build, simulate and measure one network; returns its statistics and timings."""
+    from analysis.summary import summarize
+    from sweep.network import build, simulate  # imports MOOSE
+
+    t0 = time.perf_counter()
+    rec = simulate(build(cfg))
+    s, n = cfg.sim, cfg.network
+    result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N_E + n.N_I,
+                       s.transient, s.duration, s.dt, cfg.analysis)
+    if spikes_path is not None:
+        np.savez_compressed(spikes_path, times=rec.spike_times, ids=rec.spike_ids,
+                            vm=rec.vm.astype(np.float32), vm_ids=rec.vm_ids)
+    result.update(
+        seed=s.seed, g=n.g, eta=n.eta, N=n.N_E + n.N_I, duration_ms=s.duration, n_spikes=int(rec.spike_times.size),
+        syn_events=rec.syn_events, build_s=rec.build_s, run_s=rec.run_s,
+        total_s=time.perf_counter() - t0,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        deviation=DEVIATION,
+    )
+    return result
+
+
+def main(argv: list[str]) -> int:
+    spikes = [a.split("=", 1)[1] for a in argv if a.startswith("--spikes=")]
+    overrides = [a for a in argv if not a.startswith("--spikes=")]
+    try:
+        cfg = load_config(overrides)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(run_point(cfg, Path(spikes[0]) if spikes else None)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""Bad input fails with one line naming the key, exit code 2, before MOOSE is imported."""
+
+from __future__ import annotations
+
+import pytest
+
+from sweep.config import load_config
+from sweep.model import derive, to_moose
+from tests.conftest import run_cli
+
+PROBE = ("import sys; from sweep.point import main; rc = main(sys.argv[1:]); "
+         "print('moose imported' if 'moose' in sys.modules else 'moose not imported'); "
+         "sys.exit(rc)")
+
+
+@pytest.mark.parametrize(("overrides", "key", "allowed"), [
+    (["network.g=-1"], "network.g", ">= 0"),
+    (["network.eta=0"], "network.eta", "> 0"),
+    (["network.eta=-2"], "network.eta", "> 0"),
+    (["network.epsilon=0"], "network.epsilon", "in (0, 1]"),
+    (["network.epsilon=1.5"], "network.epsilon", "in (0, 1]"),
+    (["network.multapses=false", "network.epsilon=1.0", "network.N_E=50", "network.N_I=50"],
+     "network.N_E", "larger than its in-degree"),
+    (["network.D=1.55"], "network.D", "whole number of steps"),
+    (["sim.duration=200"], "sim.duration", "> sim.transient"),
+    (["network.foo=1"], "network.foo", "network allows: N_E, N_I"),
+    (["+sim.bar=1"], "sim.bar", "sim allows: dt"),
+    (["network.N_E=many"], "network.N_E", "could not be converted to Integer"),
+    (["sim.seed=0.5"], "sim.seed", "could not be converted to Integer"),
+    (["network=huge"], "network=huge", "network allows: brunel_a, small"),
+])
+def test_bad_input_is_one_line_exit_2_before_moose(overrides, key, allowed):
+    out = run_cli("-c", PROBE, *overrides)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith(f"error: {key}")
+    assert allowed in lines[0]
+    assert out.stdout.strip() == "moose not imported"
+
+
+def test_standard_parameters_give_brunels_derived_values():
+    cfg = load_config(["network=brunel_a"])
+    d = derive(cfg)
+    assert (d.N, d.C_E, d.C_I, d.gamma) == (12500, 1000, 250, 0.25)
+    assert d.nu_thr == pytest.approx(10.0)
+    assert d.ext_rate == pytest.approx(20000.0)  # eta = 2: 20 kHz per neuron
+    assert (d.delay_steps, d.refractory_steps, d.n_steps, d.transient_steps) == (15, 20, 12000, 2000)
+    p = to_moose(cfg, d)
+    assert (p.theta, p.V_r, p.J_E, p.J_I, p.tau) == pytest.approx((0.02, 0.01, 1e-4, -5e-4, 0.02))
+    assert p.ext_per_step == pytest.approx(2.0)
+
+
+def test_small_preset_changes_only_the_size():
+    small, full = load_config([]), load_config(["network=brunel_a"])
+    assert (small.network.N_E, small.network.N_I) == (2000, 500)
+    assert {k: v for k, v in vars(small.network).items() if k not in ("N_E", "N_I")} == \
+        {k: v for k, v in vars(full.network).items() if k not in ("N_E", "N_I")}
