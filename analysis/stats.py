@@ -53,7 +53,7 @@ def cv_isi(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float,
     isi, owner = np.diff(times)[same], ids[1:][same]
     if isi.size == 0:
         return float("nan"), 0
-    neurons, inverse, counts = np.unique(owner, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(owner, return_inverse=True, return_counts=True)
     mean = np.bincount(inverse, weights=isi) / counts
     var = np.bincount(inverse, weights=(isi - mean[inverse]) ** 2) / counts
     ok = counts >= min_isis
@@ -124,7 +124,7 @@ def power_spectrum(signal: np.ndarray, bin_ms: float, segment_ms: float
     """Welch estimate: mean periodogram of Hann-windowed, half-overlapping segments
     of the mean-removed signal. Returns (frequencies in Hz, power)."""
     x = np.asarray(signal, dtype=float)
-    n = int(round(segment_ms / bin_ms))
+    n = round(segment_ms / bin_ms)
     if n < 4 or n > x.size:
         raise ValueError(f"segment of {n} bins does not fit a signal of {x.size} bins")
     window = np.hanning(n)

@@ -17,7 +17,7 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
     args = (spike_times, spike_ids)
     rate = stats.mean_rate(*args, n_neurons, t_start, t_stop)
     cv, n_cv = stats.cv_isi(*args, t_start, t_stop, th.cv_min_isis)
-    first = int(round(t_start / dt))
+    first = round(t_start / dt)
     chi = stats.chi_vm(vm[:, first:]) if vm.shape[0] >= 2 else float("nan")
     counts = stats.spike_counts(*args, n_neurons, t_start, t_stop, th.sync_bin)
     sync = stats.spike_synchrony(counts)

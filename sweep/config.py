@@ -151,7 +151,8 @@ def _check_keys(node: Any, schema: type, prefix: str = "") -> None:
         full = f"{prefix}{key}"
         if key not in fields:
             allowed = ", ".join(fields)
-            raise ConfigError(f"{full}: unknown key; {prefix.rstrip('.') or 'the root'} allows: {allowed}")
+            where = prefix.rstrip(".") or "the root"
+            raise ConfigError(f"{full}: unknown key; {where} allows: {allowed}")
         sub = fields[key].default_factory
         if dataclasses.is_dataclass(sub) and isinstance(node[key], DictConfig):
             _check_keys(node[key], sub, f"{full}.")

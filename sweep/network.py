@@ -22,11 +22,10 @@ import moose
 import numpy as np
 
 from sweep.config import Config
+from sweep.instance import Instance, draw_instance
 from sweep.model import MS, MV, Derived, MooseParams, derive, to_moose
 
 ROOT = "/brunel"
-# Independent random streams, named so that adding one never shifts another.
-STREAM_WIRING, STREAM_VINIT, STREAM_DRIVE, STREAM_SAMPLE = range(4)
 # Ticks used by the classes below: StimulusTable 0, SimpleSynHandler 1, LIF 2, Table 8.
 TICKS = (0, 1, 2, 8)
 SPARSE_MSG_LIMIT = 200_000  # MOOSE silently makes an empty Sparse message beyond this
@@ -47,9 +46,8 @@ class Network:
     drive: moose.vec
     spike_tables: moose.vec
     vm_tables: moose.vec | None
-    vm_ids: np.ndarray
+    instance: Instance
     out_degree: np.ndarray  # recurrent targets of each neuron
-    rng_drive: np.random.Generator
     build_s: float
 
 
@@ -67,33 +65,6 @@ class Recording:
     build_s: float
 
 
-def streams(seed: int) -> list[np.random.Generator]:
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-
-
-def draw_sources(rng: np.random.Generator, n_targets: int, pool: int, offset: int,
-                 c: int, multapses: bool) -> np.ndarray:
-    """Sources (shape n_targets x c) drawn uniformly from [offset, offset + pool),
-    never the target itself (targets are 0..n_targets-1)."""
-    targets = np.arange(n_targets)[:, None]
-    if multapses:
-        # Draw from pool - 1 candidates and step over the target's own index.
-        own = targets - offset
-        src = rng.integers(0, pool - 1, size=(n_targets, c))
-        inside = (own >= 0) & (own < pool)
-        src += (inside & (src >= own)).astype(src.dtype)
-        return src + offset
-    out = np.empty((n_targets, c), dtype=np.int64)
-    for t in range(n_targets):
-        own = t - offset
-        if 0 <= own < pool:
-            pick = rng.choice(pool - 1, size=c, replace=False)
-            out[t] = pick + (pick >= own)
-        else:
-            out[t] = rng.choice(pool, size=c, replace=False)
-    return out + offset
-
-
 def _set_clocks(dt: float) -> None:
     for tick in range(10):
         moose.setClock(tick, dt)
@@ -104,12 +75,11 @@ def build(cfg: Config) -> Network:
     t0 = time.perf_counter()
     d = derive(cfg)
     p = to_moose(cfg, d)
-    net = cfg.network
     if d.N > SPARSE_MSG_LIMIT:
         raise BuildError(f"N={d.N} exceeds MOOSE's Sparse message limit {SPARSE_MSG_LIMIT}")
     if moose.exists(ROOT):
         raise BuildError(f"{ROOT} exists: build each network in a fresh process")
-    rng_wiring, rng_vinit, rng_drive, rng_sample = streams(cfg.sim.seed)
+    inst = draw_instance(cfg)
     moose.seed(cfg.sim.seed)
     _set_clocks(p.dt)
     moose.Neutral(ROOT)
@@ -121,14 +91,11 @@ def build(cfg: Config) -> Network:
     lif.thresh = p.theta
     lif.vReset = p.V_r
     lif.refractoryPeriod = p.refractory
-    lif.initVm = rng_vinit.uniform(p.V_init_low, p.V_init_high, d.N)
+    lif.initVm = inst.v_init * MV
 
     synh = moose.SimpleSynHandler(f"{ROOT}/synh", d.N).vec
     moose.connect(synh, "activationOut", lif, "activation", "OneToOne")
-    src = np.hstack([
-        draw_sources(rng_wiring, d.N, net.N_E, 0, d.C_E, net.multapses),
-        draw_sources(rng_wiring, d.N, net.N_I, net.N_E, d.C_I, net.multapses),
-    ])
+    src = inst.sources
     k = d.C_E + d.C_I
     sparse = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/synh/synapse"),
                            "addSpike", "Sparse")
@@ -153,12 +120,10 @@ def build(cfg: Config) -> Network:
     moose.connect(lif, "spikeOut", spike_tables, "input", "OneToOne")
     spike_tables.tick = -1  # records through its input message; no per-step work
 
-    n_vm = min(cfg.sim.vm_sample, d.N)
-    vm_ids = np.sort(rng_sample.choice(d.N, size=n_vm, replace=False))
     vm_tables = None
-    if n_vm:
-        vm_tables = moose.Table(f"{ROOT}/vm", n_vm).vec
-        for table, nid in zip(vm_tables, vm_ids, strict=True):
+    if inst.vm_ids.size:
+        vm_tables = moose.Table(f"{ROOT}/vm", inst.vm_ids.size).vec
+        for table, nid in zip(vm_tables, inst.vm_ids, strict=True):
             moose.connect(table, "requestOut", lif[int(nid)], "getVm")
 
     # MOOSE reports some wiring failures only on stdout: check what it built.
@@ -166,19 +131,8 @@ def build(cfg: Config) -> Network:
     if made.numEntries != src.size or made.numRows != d.N:
         raise BuildError(f"Sparse message has {made.numEntries} entries, expected {src.size}")
     out_degree = np.bincount(src.ravel(), minlength=d.N)
-    return Network(cfg, d, p, lif, synh, sparse, drive, spike_tables, vm_tables, vm_ids,
-                   out_degree, rng_drive, time.perf_counter() - t0)
-
-
-def poisson_drive(network: Network) -> Callable[[int, int], np.ndarray]:
-    """External event counts for the steps [first, first + n) of one neuron: Poisson
-    with mean C_E nu_ext dt, one stream for the whole network."""
-    rng, lam = network.rng_drive, network.params.ext_per_step
-
-    def counts(neuron: int, n: int) -> np.ndarray:
-        return rng.poisson(lam, n)
-
-    return counts
+    return Network(cfg, d, p, lif, synh, sparse, drive, spike_tables, vm_tables, inst,
+                   out_degree, time.perf_counter() - t0)
 
 
 def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: int) -> None:
@@ -202,10 +156,10 @@ def simulate(network: Network,
     """Run the whole duration, in as few ``moose.start`` calls as ``sim.chunk`` allows.
 
     ``counts(neuron, n)`` gives the external events of the next n steps of a neuron
-    (default: ``poisson_drive``); tests pass their own.
+    (default: the instance's Poisson drive); tests pass their own.
     """
     d, dt = network.derived, network.params.dt
-    counts = counts or poisson_drive(network)
+    counts = counts or network.instance.drive()
     chunk = round(network.cfg.sim.chunk / network.cfg.sim.dt)
     t0 = time.perf_counter()
     done = 0
@@ -229,7 +183,7 @@ def simulate(network: Network,
     # Tables also record at reinit: drop that sample so that column k is time (k+1) dt.
     if vm.shape[1] != d.n_steps + 1:
         raise BuildError(f"Vm tables hold {vm.shape[1]} samples, expected {d.n_steps + 1}")
-    return Recording(times, ids, vm[:, 1:], network.vm_ids, events, run_s,
+    return Recording(times, ids, vm[:, 1:], network.instance.vm_ids, events, run_s,
                      network.build_s + fill_s)
 
 

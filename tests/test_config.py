@@ -45,7 +45,8 @@ def test_standard_parameters_give_brunels_derived_values():
     assert (d.N, d.C_E, d.C_I, d.gamma) == (12500, 1000, 250, 0.25)
     assert d.nu_thr == pytest.approx(10.0)
     assert d.ext_rate == pytest.approx(20000.0)  # eta = 2: 20 kHz per neuron
-    assert (d.delay_steps, d.refractory_steps, d.n_steps, d.transient_steps) == (15, 20, 12000, 2000)
+    assert (d.delay_steps, d.refractory_steps) == (15, 20)
+    assert (d.n_steps, d.transient_steps) == (12000, 2000)
     p = to_moose(cfg, d)
     assert (p.theta, p.V_r, p.J_E, p.J_I, p.tau) == pytest.approx((0.02, 0.01, 1e-4, -5e-4, 0.02))
     assert p.ext_per_step == pytest.approx(2.0)

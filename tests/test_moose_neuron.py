@@ -38,7 +38,7 @@ def _pulses(overrides: list[str], pulses: dict[tuple[int, int], int]) -> dict:
             "tau": cfg.network.tau, "J": cfg.network.J, "g": cfg.network.g}
 
 
-def test_one_spike_moves_each_target_by_exactly_J_after_exactly_D():
+def test_one_spike_moves_each_target_by_exactly_j_after_exactly_d():
     r = in_fresh_process(_pulses, ["network.D=1.5"], {(0, 10): 250})
     dt, x = r["dt"], np.exp(-r["dt"] / r["tau"])
     assert r["ids"].tolist() == [0]  # 250 events x 0.1 mV = 25 mV > theta

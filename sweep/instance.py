@@ -1,0 +1,77 @@
+"""The random instance of a network, in pure numpy: who connects to whom, the initial
+potentials, the external Poisson counts and the Vm sample. The MOOSE builder and
+the reference simulator both take it from here, so they simulate the same network.
+
+Each quantity has its own random stream, spawned from ``sim.seed``, so that
+changing how one is drawn never changes another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sweep.config import Config
+from sweep.model import Derived, derive
+
+STREAM_WIRING, STREAM_VINIT, STREAM_DRIVE, STREAM_SAMPLE = range(4)
+
+
+def draw_sources(rng: np.random.Generator, n_targets: int, pool: int, offset: int,
+                 c: int, multapses: bool) -> np.ndarray:
+    """Sources (shape n_targets x c) drawn uniformly from [offset, offset + pool),
+    never the target itself (targets are 0..n_targets-1)."""
+    targets = np.arange(n_targets)[:, None]
+    if multapses:
+        # Draw from pool - 1 candidates and step over the target's own index.
+        own = targets - offset
+        src = rng.integers(0, pool - 1, size=(n_targets, c))
+        inside = (own >= 0) & (own < pool)
+        src += (inside & (src >= own)).astype(src.dtype)
+        return src + offset
+    out = np.empty((n_targets, c), dtype=np.int64)
+    for t in range(n_targets):
+        own = t - offset
+        if 0 <= own < pool:
+            pick = rng.choice(pool - 1, size=c, replace=False)
+            out[t] = pick + (pick >= own)
+        else:
+            out[t] = rng.choice(pool, size=c, replace=False)
+    return out + offset
+
+
+@dataclass
+class Instance:
+    derived: Derived
+    sources: np.ndarray  # (N, C_E + C_I): row t lists t's sources, E first
+    v_init: np.ndarray  # mV, (N,)
+    vm_ids: np.ndarray  # sorted neuron indices whose Vm is recorded
+    rng_drive: np.random.Generator
+    ext_per_step: float  # mean external events per neuron and step
+
+    def drive(self) -> Callable[[int, int], np.ndarray]:
+        """``counts(neuron, n)``: external events of the next n steps of one neuron.
+        Must be called for neurons 0..N-1 in order, chunk after chunk."""
+        rng, lam = self.rng_drive, self.ext_per_step
+
+        def counts(neuron: int, n: int) -> np.ndarray:
+            return rng.poisson(lam, n)
+
+        return counts
+
+
+def draw_instance(cfg: Config) -> Instance:
+    d = derive(cfg)
+    net, sim = cfg.network, cfg.sim
+    rng = [np.random.default_rng(s) for s in np.random.SeedSequence(sim.seed).spawn(4)]
+    sources = np.hstack([
+        draw_sources(rng[STREAM_WIRING], d.N, net.N_E, 0, d.C_E, net.multapses),
+        draw_sources(rng[STREAM_WIRING], d.N, net.N_I, net.N_E, d.C_I, net.multapses),
+    ])
+    v_init = rng[STREAM_VINIT].uniform(sim.V_init_low, sim.V_init_high, d.N)
+    vm_ids = np.sort(rng[STREAM_SAMPLE].choice(d.N, size=min(sim.vm_sample, d.N),
+                                               replace=False))
+    return Instance(d, sources, v_init, vm_ids, rng[STREAM_DRIVE],
+                    d.ext_rate * sim.dt * 1e-3)
