@@ -3,7 +3,9 @@
 Each (size, point) runs ``python -m sweep.point`` in a fresh process with the
 standard parameters (network=brunel_a, N_E:N_I = 4:1) and prints build time, run
 time per simulated second, delivered recurrent synaptic events per wall second,
-peak RSS, rate and state. ``--out FILE`` appends each result as a JSON line.
+peak RSS, rate and state. build_s is the network (neurons, synapses, recorders);
+drive_s draws the external Poisson counts and loads them into MOOSE. ``--out FILE``
+appends each result as a JSON line.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
           f"python {platform.python_version()}")
-    head = (f"{'N':>6} {'g':>4} {'eta':>4} {'build_s':>8} {'run_s/sim_s':>11} "
+    head = (f"{'N':>6} {'g':>4} {'eta':>4} {'build_s':>8} {'drive_s':>8} {'run_s/sim_s':>11} "
             f"{'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} {'osc_Hz':>7} {'state':>9}")
     print(head, flush=True)
     for n in args.sizes:
@@ -50,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
                 spikes = args.spikes_dir / f"N{n}_g{g}_eta{eta}.npz"
             r = run_one(n, g, eta, args.overrides, spikes)
             sim_s = r["duration_ms"] / 1000
-            print(f"{n:>6} {g:>4} {eta:>4} {r['build_s']:>8.1f} {r['run_s'] / sim_s:>11.1f} "
+            print(f"{n:>6} {g:>4} {eta:>4} {r['build_s']:>8.1f} {r['drive_s']:>8.1f} "
+                  f"{r['run_s'] / sim_s:>11.1f} "
                   f"{r['syn_events'] / r['run_s']:>10.3g} {r['peak_rss_mb']:>8.0f} "
                   f"{r['rate_hz']:>8.2f} {r['osc_freq_hz']:>7.1f} {r['state']:>9}", flush=True)
             if args.out:

@@ -61,8 +61,9 @@ class Recording:
     vm: np.ndarray  # mV, shape (len(vm_ids), n_steps)
     vm_ids: np.ndarray
     syn_events: int  # recurrent synaptic events delivered
-    run_s: float
-    build_s: float
+    run_s: float  # wall time in moose.start
+    build_s: float  # wall time building the network
+    drive_s: float  # wall time drawing and loading the external drive
 
 
 def _set_clocks(dt: float) -> None:
@@ -108,7 +109,7 @@ def build(cfg: Config) -> Network:
     weights[:, :d.C_E] = p.J_E
     weights[:, d.C_E:] = p.J_I
     synh.synapse.weight = weights
-    synh.synapse.delay = np.full((d.N, k), p.delay)
+    synh.synapse.delay = p.delay
 
     drive = moose.StimulusTable(f"{ROOT}/drive", d.N).vec
     drive.startTime = 0.0
@@ -146,7 +147,7 @@ def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: i
     row = np.zeros(n + 1)
     for i, table in enumerate(network.drive):
         row[1:] = counts(i, n) * jump_rate
-        table.vector = row
+        table.vector = row.tolist()  # pymoose converts a list 2x faster than an array
     network.drive.stopTime = float(n)
     network.drive.stepPosition = 0.0
 
@@ -184,7 +185,7 @@ def simulate(network: Network,
     if vm.shape[1] != d.n_steps + 1:
         raise BuildError(f"Vm tables hold {vm.shape[1]} samples, expected {d.n_steps + 1}")
     return Recording(times, ids, vm[:, 1:], network.instance.vm_ids, events, run_s,
-                     network.build_s + fill_s)
+                     network.build_s, fill_s)
 
 
 def _collect_spikes(tables: moose.vec) -> tuple[np.ndarray, np.ndarray]:

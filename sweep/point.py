@@ -34,7 +34,7 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     result.update(
         seed=s.seed, g=n.g, eta=n.eta, N=n.N_E + n.N_I, duration_ms=s.duration,
         n_spikes=int(rec.spike_times.size),
-        syn_events=rec.syn_events, build_s=rec.build_s, run_s=rec.run_s,
+        syn_events=rec.syn_events, build_s=rec.build_s, drive_s=rec.drive_s, run_s=rec.run_s,
         total_s=time.perf_counter() - t0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         deviation=DEVIATION,
