@@ -33,5 +33,5 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
         "osc_freq_hz": f_peak,
         "osc_power": p_peak,
         "silent_frac": stats.silent_fraction(*args, n_neurons, t_start, t_stop),
-        "state": classify(rate, cv, sync, f_peak, p_peak, th),
+        "state": classify(rate, cv, chi, f_peak, p_peak, th),
     }

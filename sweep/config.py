@@ -62,8 +62,8 @@ class AnalysisConfig:
     f_min: float = 5.0  # Hz, lowest frequency searched for a peak
     quiescent_rate: float = 0.2  # Hz, below this a network is quiescent
     cv_regular: float = 0.25  # CV below this is regular firing
-    sync_osc_power: float = 0.15  # relative peak power above this: oscillating
-    sync_spike: float = 0.05  # spike synchrony above this: synchronous
+    sync_osc_power: float = 0.25  # relative peak power at or above this: synchronous
+    sync_chi: float = 0.3  # Golomb chi at or above this: synchronous
     f_fast: float = 60.0  # Hz, oscillations at or above this are SI-fast
 
 

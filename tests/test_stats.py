@@ -105,11 +105,13 @@ TH = AnalysisConfig()
 
 @pytest.mark.parametrize(("args", "state"), [
     ((0.0, np.nan, np.nan, np.nan, 0.0), "quiescent"),
-    ((330.0, 0.05, 0.5, 650.0, 0.7), "SR"),
-    ((300.0, 0.1, 0.001, 600.0, 0.05), "AR"),
-    ((38.0, 0.8, 0.001, 300.0, 0.03), "AI"),
-    ((57.0, 0.7, 0.2, 180.0, 0.5), "SI-fast"),
-    ((6.0, 0.8, 0.1, 20.0, 0.4), "SI-slow"),
+    ((330.0, 0.05, 0.1, 650.0, 0.7), "SR"),  # two anti-phase clusters: chi low
+    ((300.0, 0.1, 0.08, 600.0, 0.05), "AR"),
+    ((38.0, 0.5, 0.2, 148.0, 0.18), "AI"),  # broad 100-200 Hz resonance, no peak
+    ((57.0, 0.7, 0.4, 190.0, 0.6), "SI-fast"),
+    ((6.0, 0.6, 0.47, 20.0, 0.28), "SI-slow"),
+    ((6.0, 0.6, 0.47, 20.0, 0.1), "SI-slow"),  # chi alone suffices
+    ((40.0, 0.6, np.nan, 150.0, 0.1), "AI"),  # no Vm sample recorded
 ])
 def test_classifier_clear_cases(args, state):
     assert classify(*args, TH) == state
