@@ -17,11 +17,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sweep.config import ConfigError, load_config, standard_size
+
+
+def overrides(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
+    return [*standard_size(n), f"network.g={g}", f"network.eta={eta}", *extra]
+
 
 def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None) -> dict:
-    cmd = [sys.executable, "-m", "sweep.point", "network=brunel_a",
-           f"network.N_E={4 * n // 5}", f"network.N_I={n // 5}",
-           f"network.g={g}", f"network.eta={eta}", *extra]
+    cmd = [sys.executable, "-m", "sweep.point", *overrides(n, g, eta, extra)]
     if spikes is not None:
         cmd.append(f"--spikes={spikes}")
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -38,14 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spikes-dir", type=Path, help="save each point's spikes (npz) here")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. sim.duration=600")
     args = ap.parse_args(argv)
+    points = [tuple(float(x) for x in p.split(",")) for p in args.points]
+    try:  # every configuration is checked before the first simulation
+        for n in args.sizes:
+            for g, eta in points:
+                load_config(overrides(n, g, eta, args.overrides))
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
           f"python {platform.python_version()}")
     head = (f"{'N':>6} {'g':>4} {'eta':>4} {'build_s':>8} {'drive_s':>8} {'run_s/sim_s':>11} "
             f"{'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} {'osc_Hz':>7} {'state':>9}")
     print(head, flush=True)
     for n in args.sizes:
-        for point in args.points:
-            g, eta = (float(x) for x in point.split(","))
+        for g, eta in points:
             spikes = None
             if args.spikes_dir:
                 args.spikes_dir.mkdir(parents=True, exist_ok=True)

@@ -211,6 +211,11 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
         GlobalHydra.instance().clear()
 
 
+def standard_size(n: int) -> list[str]:
+    """Overrides for Brunel's standard network scaled to n neurons (N_E : N_I = 4 : 1)."""
+    return ["network=brunel_a", f"network.N_E={4 * n // 5}", f"network.N_I={n // 5}"]
+
+
 def load_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Compose, type-check and validate a configuration: the entry of every command."""
     return from_dictconfig(compose(list(overrides)))

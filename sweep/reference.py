@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweep.config import Config, load_config
+from sweep.config import Config, ConfigError, load_config, standard_size
 from sweep.instance import draw_instance
 
 
@@ -106,19 +106,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--moose", action="store_true", help="also run MOOSE on each instance")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args(argv)
+    runs = []
+    try:
+        for n in args.sizes:
+            overrides = [*standard_size(n), *args.overrides]
+            runs.append((n, overrides, load_config(overrides)))
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"{'N':>6} {'ignore_Hz':>10} {'accumulate_Hz':>13} {'moose_Hz':>9} {'excess':>7}")
-    for n in args.sizes:
-        size = [f"network.N_E={4 * n // 5}", f"network.N_I={n // 5}"]
-        overrides = ["network=brunel_a", *size, *args.overrides]
-        cfg = load_config(overrides)
+    for n, overrides, cfg in runs:
         brunel = _rate(simulate_reference(cfg, accumulate=False), cfg)
         moose_like = _rate(simulate_reference(cfg, accumulate=True), cfg)
-        moose_rate = float("nan")
+        moose_rate = "-"
         if args.moose:
             out = subprocess.run([sys.executable, "-m", "sweep.point", *overrides],
                                  capture_output=True, text=True, check=True)
-            moose_rate = json.loads(out.stdout.strip().splitlines()[-1])["rate_hz"]
-        print(f"{n:>6} {brunel:>10.2f} {moose_like:>13.2f} {moose_rate:>9.2f} "
+            moose_rate = f"{json.loads(out.stdout.strip().splitlines()[-1])['rate_hz']:.2f}"
+        print(f"{n:>6} {brunel:>10.2f} {moose_like:>13.2f} {moose_rate:>9} "
               f"{moose_like / brunel - 1:>+7.1%}", flush=True)
     return 0
 
