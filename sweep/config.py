@@ -68,10 +68,33 @@ class AnalysisConfig:
 
 
 @dataclass
+class GridConfig:
+    """Points of a sweep: ``points`` (partial configs, default one empty point) crossed
+    with every axis in ``axes`` and with ``replicates`` seeds. ``axes`` is nested like
+    the config; a leaf is a list of values or "start:stop:step" (stop included)."""
+
+    axes: dict[str, Any] = field(default_factory=dict)
+    points: list[Any] = field(default_factory=list)
+    replicates: int = 1
+
+
+@dataclass
+class RunConfig:
+    jobs: int = 0  # points run at once, each in its own process; 0: one per core
+    timeout: float = 3600.0  # s of wall time per point, then it is killed
+    mem_cap_mb: int = 6000  # MB of resident memory per point, then it is killed
+    retry_failed: bool = False  # on resume, run failed points again
+    save_spikes: bool = False  # keep each point's spikes and Vm sample (npz)
+    progress: bool = True
+
+
+@dataclass
 class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
+    run: RunConfig = field(default_factory=RunConfig)
 
 
 def register_schema() -> None:
@@ -109,6 +132,11 @@ def validate(cfg: Config) -> None:
                        "sim.seed": s.seed}.items():
         if value < 0:
             _fail(key, value, ">= 0")
+    r = cfg.run
+    for key, value in {"run.jobs": r.jobs + 1, "run.timeout": r.timeout,
+                       "run.mem_cap_mb": r.mem_cap_mb}.items():
+        if not value > 0:
+            _fail(key, getattr(r, key.split(".")[1]), ">= 0" if key == "run.jobs" else "> 0")
     if not 0 < n.epsilon <= 1:
         _fail("network.epsilon", n.epsilon, "in (0, 1]")
     if n.V_r >= n.theta:

@@ -1,0 +1,101 @@
+"""``python -m sweep [overrides]``: run the configured grid, each point in its own
+process, into Hydra's run directory; then gather the dataset and draw the figures.
+
+``python -m sweep -m network.g=4,5,6 network.eta=1,2``: Hydra multirun; each job is
+one point (still in its own process) writing its part into the sweep directory;
+``python -m sweep.gather SWEEP_DIR`` then builds the dataset.
+
+Every configuration (every grid point, every multirun job) is checked before Hydra
+creates or touches a directory: bad input exits with one line and code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from sweep.config import ConfigError, from_dictconfig, load_config, register_schema
+
+# Hydra flags after which the command runs no job: nothing to check.
+_INFO_FLAGS = {"-h", "--help", "--hydra-help", "-i", "--info", "-c", "--cfg", "-p", "--package",
+               "--resolve", "-sc", "--shell-completion"}
+_MULTIRUN_FLAGS = {"-m", "--multirun"}
+
+
+def preflight(argv: list[str]) -> None:
+    """Compose and validate every configuration the command line asks for."""
+    from sweep.grid import expand
+
+    overrides = [a for a in argv if not a.startswith("-")]
+    if not _MULTIRUN_FLAGS & set(argv):
+        expand(load_config(overrides))
+        return
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        jobs = BasicSweeper.split_arguments(parsed, None)[0]
+    except Exception as err:  # Hydra's parser raises its own error types
+        raise ConfigError(str(err).splitlines()[0]) from None
+    for job in jobs:
+        load_config(job)
+
+
+def job_params(cfg) -> dict:
+    """The settings a multirun job overrides, as the grid would name them."""
+    params = {}
+    for override in HydraConfig.get().overrides.task:
+        key = override.split("=", 1)[0].lstrip("+~")
+        group, _, name = key.partition(".")
+        if group in ("network", "sim", "analysis") and name:
+            params[key] = getattr(getattr(cfg, group), name)
+    return params
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def hydra_main(dcfg: DictConfig) -> int:
+    from sweep.gather import gather_and_report
+    from sweep.grid import make_point
+    from sweep.runner import run_points, run_sweep
+    from sweep.storage import gather
+
+    cfg = from_dictconfig(dcfg)
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN:
+        point = make_point(cfg, job_params(cfg))
+        run_points([point], Path(hc.sweep.dir), cfg.run)
+        return 0
+    run_dir = Path(hc.runtime.output_dir)
+    try:
+        run_sweep(cfg, run_dir)
+    except KeyboardInterrupt:
+        report = gather(run_dir)
+        print(f"\ninterrupted: {report.ok + report.failed} finished points kept in {run_dir}; "
+              "run the same command with hydra.run.dir=" f"{run_dir} to resume",
+              file=sys.stderr)
+        sys.exit(130)
+    status = gather_and_report(run_dir)
+    print(f"run directory: {run_dir}")
+    return status
+
+
+def main() -> None:
+    register_schema()
+    argv = sys.argv[1:]
+    if not _INFO_FLAGS & set(argv):
+        try:
+            preflight(argv)
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+    hydra_main()
+
+
+if __name__ == "__main__":
+    main()

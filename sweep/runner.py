@@ -1,0 +1,153 @@
+"""Run points, each in a fresh Python process, ``run.jobs`` at a time.
+
+joblib's threading backend dispatches; every thread starts one ``python -m
+sweep.worker`` process per point (MOOSE keeps global state, so an interpreter is
+never reused) and watches it: a point that crashes, exceeds ``run.timeout`` or
+``run.mem_cap_mb`` is killed and recorded as a failed row with the reason, and the
+sweep goes on. Ctrl-C kills the running points; every finished part stays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from joblib import Parallel, delayed
+
+from sweep.config import Config, RunConfig
+from sweep.grid import Point, expand
+from sweep.storage import base_row, git_commit, now, part_status, write_part
+from sweep.worker import point_spec
+
+POLL_S = 0.2  # how often a running point's memory and time are checked
+
+
+@dataclass
+class Outcome:
+    point_id: str
+    status: str  # "ok", "failed", "interrupted"
+    error: str | None = None
+
+
+def _rss_mb(proc: psutil.Process) -> float:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs) / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+def _reason(returncode: int, log: Path) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return f"killed by signal {name} (see logs/{log.name})"
+    lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    return f"exit code {returncode}: {lines[-1] if lines else 'no output'} (see logs/{log.name})"
+
+
+def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
+                 stop: threading.Event) -> Outcome:
+    """Run one point in a new process and make sure it leaves a part, unless stopped."""
+    log = run_dir / "logs" / f"{point.point_id}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    spec = point_spec(point.point_id, point.params["replicate"], point.config, run_dir,
+                      run.save_spikes, commit)
+    started_at, t0, peak = now(), time.monotonic(), 0.0
+    with log.open("w") as out:
+        # A new session: the terminal's Ctrl-C reaches only the parent, which stops us.
+        proc = subprocess.Popen([sys.executable, "-m", "sweep.worker"], stdin=subprocess.PIPE,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                text=True)
+        watched = psutil.Process(proc.pid)
+        proc.stdin.write(json.dumps(spec))
+        proc.stdin.close()
+        reason = None
+        while True:
+            try:
+                returncode = proc.wait(timeout=POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            rss = _rss_mb(watched)
+            peak = max(peak, rss)
+            if stop.is_set():
+                reason = "interrupted"
+            elif rss > run.mem_cap_mb:
+                reason = f"memory cap exceeded: RSS {rss:.0f} MB > run.mem_cap_mb={run.mem_cap_mb}"
+            elif time.monotonic() - t0 > run.timeout:
+                reason = f"wall-time limit exceeded: > run.timeout={run.timeout} s"
+            if reason:
+                os.killpg(proc.pid, signal.SIGKILL)
+                returncode = proc.wait()
+                break
+    if reason == "interrupted":
+        return Outcome(point.point_id, "interrupted")
+    status = part_status(run_dir, point.point_id)
+    if returncode == 0 and status == "ok":
+        return Outcome(point.point_id, "ok")
+    if status == "failed" and reason is None:  # the worker recorded its own traceback
+        return Outcome(point.point_id, "failed", _reason(returncode, log))
+    row = base_row(point.point_id, point.params["replicate"], point.config)
+    row.update(status="failed", error=reason or _reason(returncode, log),
+               started_at=started_at, finished_at=now(), total_s=time.monotonic() - t0,
+               peak_rss_mb=peak, git_commit=commit)
+    write_part(run_dir, row)
+    return Outcome(point.point_id, "failed", row["error"])
+
+
+def pending(points: list[Point], run_dir: Path, retry_failed: bool) -> list[Point]:
+    """Points without a part; failed ones too when asked to retry them."""
+    todo = []
+    for p in points:
+        status = part_status(run_dir, p.point_id)
+        if status is None or (status == "failed" and retry_failed):
+            todo.append(p)
+    return todo
+
+
+def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
+    """Run the given points; returns counts of outcomes. Ctrl-C stops the running
+    points (their parts are not written) and re-raises KeyboardInterrupt."""
+    from tqdm import tqdm
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    jobs = run.jobs or os.cpu_count() or 1
+    commit = git_commit()
+    stop = threading.Event()
+    counts: Counter = Counter()
+    bar = tqdm(total=len(points), unit="point", disable=not run.progress, file=sys.stderr,
+               dynamic_ncols=True)
+    tasks = (delayed(run_isolated)(p, run_dir, run, commit, stop) for p in points)
+    try:
+        for outcome in Parallel(n_jobs=jobs, backend="threading",
+                                return_as="generator_unordered")(tasks):
+            counts[outcome.status] += 1
+            if outcome.status == "failed":
+                bar.write(f"point {outcome.point_id} failed: {outcome.error.splitlines()[0]}")
+            bar.set_postfix(ok=counts["ok"], failed=counts["failed"])
+            bar.update()
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    finally:
+        bar.close()
+    return counts
+
+
+def run_sweep(cfg: Config, run_dir: Path) -> Counter:
+    """Expand the grid, skip the points already done in ``run_dir``, run the rest."""
+    points = expand(cfg)
+    todo = pending(points, run_dir, cfg.run.retry_failed)
+    skipped = len(points) - len(todo)
+    print(f"{len(points)} points, {skipped} already done, {len(todo)} to run; "
+          f"run directory: {run_dir}", file=sys.stderr)
+    return run_points(todo, run_dir, cfg.run)

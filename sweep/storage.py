@@ -1,0 +1,246 @@
+"""Parquet storage: one part per point, written atomically with an explicit schema,
+gathered into ``results.parquet`` with the run's provenance in its metadata.
+
+Layout of a run directory::
+
+    parts/<point_id>.parquet   one row per finished point (ok or failed)
+    logs/<point_id>.log        the point process's output
+    spikes/<point_id>.npz      raw spikes and Vm sample (run.save_spikes=true)
+    results.parquet            all compatible parts, sorted, with metadata
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import socket
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sweep.config import Config
+from sweep.model import derive
+
+SCHEMA_VERSION = "1"
+META_KEY = b"brunel_sweep"
+SWEPT_GROUPS = ("network", "sim", "analysis")
+RESULTS = "results.parquet"
+_ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
+          "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
+
+
+def _config_fields() -> list[pa.Field]:
+    """Every network/sim/analysis setting as a column named by its dotted key; the
+    point's seed is the ``seed`` column."""
+    fields = []
+    for group in SWEPT_GROUPS:
+        schema = {f.name: f for f in dataclasses.fields(Config)}[group].default_factory
+        fields += [pa.field(f"{group}.{f.name}", _ARROW[f.type], nullable=False)
+                   for f in dataclasses.fields(schema) if f"{group}.{f.name}" != "sim.seed"]
+    return fields
+
+
+SCHEMA = pa.schema([
+    pa.field("point_id", pa.string(), nullable=False),
+    pa.field("status", pa.string(), nullable=False),  # "ok" or "failed"
+    pa.field("error", pa.string()),
+    pa.field("replicate", pa.int64(), nullable=False),
+    pa.field("seed", pa.int64(), nullable=False),
+    *_config_fields(),
+    pa.field("N", pa.int64(), nullable=False),
+    pa.field("C_E", pa.int64(), nullable=False),
+    pa.field("C_I", pa.int64(), nullable=False),
+    pa.field("nu_thr", pa.float64(), nullable=False),
+    pa.field("nu_ext", pa.float64(), nullable=False),
+    pa.field("rate_hz", pa.float64()),
+    pa.field("cv_isi", pa.float64()),
+    pa.field("cv_neurons", pa.int64()),
+    pa.field("chi", pa.float64()),
+    pa.field("spike_sync", pa.float64()),
+    pa.field("osc_freq_hz", pa.float64()),
+    pa.field("osc_power", pa.float64()),
+    pa.field("silent_frac", pa.float64()),
+    pa.field("state", pa.string()),
+    pa.field("n_spikes", pa.int64()),
+    pa.field("syn_events", pa.int64()),
+    pa.field("build_s", pa.float64()),
+    pa.field("drive_s", pa.float64()),
+    pa.field("run_s", pa.float64()),
+    pa.field("total_s", pa.float64()),  # from the point process's start to its part
+    pa.field("peak_rss_mb", pa.float64()),
+    pa.field("host", pa.string()),
+    pa.field("started_at", pa.timestamp("us", tz="UTC")),
+    pa.field("finished_at", pa.timestamp("us", tz="UTC")),
+    pa.field("git_commit", pa.string()),
+    pa.field("deviation", pa.string()),
+    pa.field("spikes_file", pa.string()),
+], metadata={b"schema_version": SCHEMA_VERSION.encode()})
+
+# Columns that legitimately differ between two runs of the same points.
+VOLATILE = ("build_s", "drive_s", "run_s", "total_s", "peak_rss_mb", "host", "started_at",
+            "finished_at", "git_commit")
+
+
+def base_row(point_id: str, replicate: int, cfg: Config) -> dict[str, Any]:
+    """The columns known before a point runs: identity, settings, derived quantities."""
+    d = derive(cfg)
+    row: dict[str, Any] = {f.name: None for f in SCHEMA}
+    row.update(point_id=point_id, replicate=replicate, seed=cfg.sim.seed, N=d.N, C_E=d.C_E,
+               C_I=d.C_I, nu_thr=d.nu_thr, nu_ext=d.nu_ext, host=socket.gethostname())
+    for group in SWEPT_GROUPS:
+        for key, value in dataclasses.asdict(getattr(cfg, group)).items():
+            if f"{group}.{key}" != "sim.seed":
+                row[f"{group}.{key}"] = value
+    return row
+
+
+def part_path(run_dir: Path, point_id: str) -> Path:
+    return Path(run_dir) / "parts" / f"{point_id}.parquet"
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def write_part(run_dir: Path, row: dict[str, Any]) -> Path:
+    """Write one point's row atomically (temporary file, then rename)."""
+    path = part_path(run_dir, row["point_id"])
+    _atomic_write(pa.Table.from_pylist([row], schema=SCHEMA), path)
+    return path
+
+
+def part_status(run_dir: Path, point_id: str) -> str | None:
+    """"ok", "failed", or None when the point has no readable part."""
+    path = part_path(run_dir, point_id)
+    if not path.exists():
+        return None
+    try:
+        return pq.read_table(path, columns=["status"]).column(0)[0].as_py()
+    except (pa.ArrowException, OSError, KeyError, IndexError):
+        return None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def git_commit() -> str | None:
+    """The project's commit, with "-dirty" if it has uncommitted changes; None outside git."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, check=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}-dirty" if dirty else head
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("pymoose", "numpy", "pyarrow", "pandas", "hydra-core", "brunel-sweep"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    return out
+
+
+@dataclass
+class GatherReport:
+    path: Path
+    rows: int
+    ok: int
+    failed: int
+    incompatible: list[str]  # "<part>: <reason>"
+
+
+def _run_config_text(run_dir: Path) -> str | None:
+    for name in (".hydra/config.yaml", "multirun.yaml"):
+        if (run_dir / name).exists():
+            return (run_dir / name).read_text()
+    return None
+
+
+def gather(run_dir: Path) -> GatherReport:
+    """Compact all parts into ``results.parquet``; parts whose schema differs from this
+    version's are reported and left out, never mixed in."""
+    run_dir = Path(run_dir)
+    tables, incompatible = [], []
+    for path in sorted((run_dir / "parts").glob("*.parquet")):
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as err:
+            incompatible.append(f"{path.name}: unreadable ({err})")
+            continue
+        if not table.schema.equals(SCHEMA, check_metadata=False):
+            incompatible.append(f"{path.name}: {_schema_difference(table.schema)}")
+            continue
+        tables.append(table)
+    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    order = [("network.g", "ascending"), ("network.eta", "ascending")]
+    order += [(f.name, "ascending") for f in SCHEMA if f.name.split(".")[0] in SWEPT_GROUPS]
+    order += [("replicate", "ascending"), ("point_id", "ascending")]
+    table = table.sort_by(order)
+    status = table.column("status").to_pylist()
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "run_config": _run_config_text(run_dir),
+        "versions": versions(),
+        "git_commits": sorted({c for c in table.column("git_commit").to_pylist() if c}),
+        "hosts": sorted({h for h in table.column("host").to_pylist() if h}),
+        "started_at": _iso(min(table.column("started_at").drop_null().to_pylist(), default=None)),
+        "finished_at": _iso(max(table.column("finished_at").drop_null().to_pylist(),
+                                default=None)),
+        "gathered_at": now().isoformat(),
+        "incompatible_parts": incompatible,
+        "deviation": "MOOSE's LIF accumulates input during the refractory period (Brunel's "
+                     "neuron ignores it): rates are higher, +3.2% at N=12,500 and +18% at "
+                     "N=2,500 (g=5, eta=2); see README.",
+    }
+    table = table.replace_schema_metadata({**(SCHEMA.metadata or {}),
+                                           META_KEY: json.dumps(meta).encode()})
+    out = run_dir / RESULTS
+    _atomic_write(table, out)
+    return GatherReport(out, table.num_rows, status.count("ok"), status.count("failed"),
+                        incompatible)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _schema_difference(schema: pa.Schema) -> str:
+    have, want = dict(zip(schema.names, schema.types, strict=True)), dict(
+        zip(SCHEMA.names, SCHEMA.types, strict=True))
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    typed = sorted(k for k in set(have) & set(want) if have[k] != want[k])
+    parts = [f"missing {missing}" if missing else "", f"unexpected {extra}" if extra else "",
+             f"other types for {typed}" if typed else ""]
+    return "incompatible schema: " + "; ".join(p for p in parts if p) if any(parts) else \
+        "incompatible schema: column order differs"
+
+
+def load(run_dir: Path) -> tuple[Any, dict]:
+    """(DataFrame of ``results.parquet``, its metadata)."""
+    import pandas as pd
+
+    path = Path(run_dir) / RESULTS
+    table = pq.read_table(path, schema=SCHEMA)
+    raw = pq.read_schema(path).metadata or {}
+    meta = json.loads(raw.get(META_KEY, b"{}"))
+    return pd.DataFrame(table.to_pandas()), meta
