@@ -2,9 +2,9 @@
 on stdin, runs it and writes its Parquet part. A Python error becomes a failed row
 with its traceback; a crash is recorded by the parent (``sweep.runner``).
 
-Test hook (tests only): ``SWEEP_TEST_FAULT=<kind>@<key>=<value>`` makes the point
-whose setting <key> equals <value> fail: kind is ``segfault``, ``memory`` (allocates
-without bound), ``hang`` or ``raise``.
+Test hook (tests only): ``SWEEP_TEST_FAULT=<kind>@<key>=<value>[;...]`` makes the
+point whose setting <key> equals <value> fail: kind is ``segfault``, ``memory``
+(allocates without bound), ``hang`` or ``raise``.
 """
 
 from __future__ import annotations
@@ -34,14 +34,15 @@ def point_spec(point_id: str, replicate: int, cfg: Config, run_dir: Path,
 
 
 def _maybe_fault(cfg: Config) -> None:
-    fault = os.environ.get(FAULT_ENV)
-    if not fault:
-        return
-    kind, _, condition = fault.partition("@")
-    key, _, value = condition.partition("=")
-    group, _, name = key.partition(".")
-    if str(getattr(getattr(cfg, group), name)) != value:
-        return
+    for fault in filter(None, os.environ.get(FAULT_ENV, "").split(";")):
+        kind, _, condition = fault.partition("@")
+        key, _, value = condition.partition("=")
+        group, _, name = key.partition(".")
+        if str(getattr(getattr(cfg, group), name)) == value:
+            _fault(kind, f"{key}={value}")
+
+
+def _fault(kind: str, where: str) -> None:
     if kind == "segfault":
         import ctypes
 
@@ -53,7 +54,7 @@ def _maybe_fault(cfg: Config) -> None:
     elif kind == "hang":
         time.sleep(10**6)
     elif kind == "raise":
-        raise RuntimeError(f"test fault at {key}={value}")
+        raise RuntimeError(f"test fault at {where}")
 
 
 def run_spec(spec: dict[str, Any], started_at) -> dict[str, Any]:

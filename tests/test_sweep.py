@@ -1,0 +1,243 @@
+"""Sweeps through the real command: dataset content, failures as rows, resume,
+schema checks, bad input, Hydra multirun + gather."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sweep.storage import SCHEMA, VOLATILE, load
+from tests.conftest import ROOT, run_cli
+
+TINY = ["network.N_E=400", "network.N_I=100", "sim.duration=300", "sim.transient=100",
+        "analysis.welch_segment=100", "run.progress=false"]
+GRID = ["grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"]
+
+
+def sweep(run_dir: Path, *overrides: str, env: dict | None = None,
+          timeout: float = 600) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "sweep", *TINY, *overrides,
+                           f"hydra.run.dir={run_dir}"], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def stable(df: pd.DataFrame) -> pd.DataFrame:
+    """The dataset without the columns that differ between two runs of the same points."""
+    return df.drop(columns=list(VOLATILE)).reset_index(drop=True)
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def grid_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("grid") / "run"
+    out = sweep(run_dir, *GRID)
+    assert out.returncode == 0, out.stderr
+    return run_dir
+
+
+def test_sweep_writes_dataset_with_provenance(grid_run):
+    df, meta = load(grid_run)
+    assert len(df) == 4
+    assert (df.status == "ok").all() and df.error.isna().all()
+    assert sorted(zip(df["network.g"], df["network.eta"], strict=True)) == [
+        (4, 1), (4, 2), (6, 1), (6, 2)]
+    assert df.point_id.is_unique and df.seed.is_unique
+    assert (df.N == 500).all() and (df.C_E == 40).all() and (df.C_I == 10).all()
+    # nu_thr = theta / (J C_E tau) = 20 / (0.1 * 40 * 0.02 s) = 250 Hz
+    assert df.nu_thr.tolist() == pytest.approx([250.0] * 4)
+    assert (df.nu_ext == df["network.eta"] * df.nu_thr).all()
+    assert (df.rate_hz > 1).all()
+    assert set(df.state) <= {"SR", "AR", "AI", "SI-fast", "SI-slow", "quiescent"}
+    assert (df.total_s > df.run_s).all() and (df.peak_rss_mb > 50).all()
+    assert df.deviation.eq("moose-lif-refractory-accumulates").all()
+    assert meta["versions"]["pymoose"] == "5.0.0"
+    assert "network" in meta["run_config"] and meta["started_at"] and meta["finished_at"]
+    assert "refractory" in meta["deviation"]
+    table = pq.read_table(grid_run / "results.parquet")
+    assert table.schema.equals(SCHEMA, check_metadata=False)
+    import pyarrow.dataset as ds
+
+    assert ds.dataset(grid_run / "results.parquet").to_table().num_rows == 4
+    assert (grid_run / "phase_diagram.png").stat().st_size > 10_000
+
+
+def test_resume_skips_done_points(grid_run):
+    before = tree_digest(grid_run / "parts")
+    out = sweep(grid_run, *GRID)
+    assert out.returncode == 0, out.stderr
+    assert "4 points, 4 already done, 0 to run" in out.stderr
+    assert tree_digest(grid_run / "parts") == before
+
+
+def test_seed_and_id_follow_the_point_not_its_position(grid_run, tmp_path):
+    # The same points listed in another order, inside a larger grid.
+    out = sweep(tmp_path / "run", "grid.axes.network.g=[6,5,4]", "grid.axes.network.eta=[2]")
+    assert out.returncode == 0, out.stderr
+    a, _ = load(grid_run)
+    b, _ = load(tmp_path / "run")
+    common = a.merge(b, on="point_id", suffixes=("", "_b"))
+    assert len(common) == 2
+    assert (common.seed == common.seed_b).all()
+    assert (common.rate_hz == common.rate_hz_b).all()
+
+
+def test_analysis_command_redraws_from_the_dataset_alone(grid_run):
+    (grid_run / "phase_diagram.png").unlink()
+    out = run_cli("-m", "analysis", str(grid_run))
+    assert out.returncode == 0, out.stderr
+    assert "4 points: 4 ok" in out.stdout
+    assert (grid_run / "phase_diagram.png").exists()
+
+
+def test_failures_become_rows_and_the_sweep_goes_on(tmp_path):
+    faults = ("segfault@network.g=4.0;memory@network.g=5.0;hang@network.g=6.0;"
+              "raise@network.g=7.0")
+    out = sweep(tmp_path / "run", "grid.axes.network.g=[3,4,5,6,7]", "grid.axes.network.eta=[1]",
+                "run.mem_cap_mb=700", "run.timeout=15", "run.jobs=2",
+                env={"SWEEP_TEST_FAULT": faults})
+    assert out.returncode == 0, out.stderr
+    df, _ = load(tmp_path / "run")
+    by_g = df.set_index("network.g")
+    assert by_g.loc[3.0, "status"] == "ok"
+    assert by_g.loc[[4.0, 5.0, 6.0, 7.0], "status"].eq("failed").all()
+    assert "SIGSEGV" in by_g.loc[4.0, "error"]
+    assert "memory cap exceeded" in by_g.loc[5.0, "error"]
+    assert "wall-time limit exceeded" in by_g.loc[6.0, "error"]
+    assert "RuntimeError: test fault" in by_g.loc[7.0, "error"]
+    assert "Traceback" in by_g.loc[7.0, "error"]
+    assert by_g.loc[[4.0, 5.0, 6.0, 7.0], "rate_hz"].isna().all()
+    # Failed points are retried only when asked.
+    again = sweep(tmp_path / "run", "grid.axes.network.g=[3,4,5,6,7]",
+                  "grid.axes.network.eta=[1]")
+    assert "5 points, 5 already done, 0 to run" in again.stderr
+    retry = sweep(tmp_path / "run", "grid.axes.network.g=[3,4,5,6,7]",
+                  "grid.axes.network.eta=[1]", "run.retry_failed=true")
+    assert "1 already done, 4 to run" in retry.stderr
+    df, _ = load(tmp_path / "run")
+    assert (df.status == "ok").all()
+
+
+def test_killed_sweep_resumes_to_the_same_dataset(grid_run, tmp_path):
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "sweep", *TINY, *GRID, "run.jobs=1", f"hydra.run.dir={run_dir}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((run_dir / "parts").glob("*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its running point, mid-flight
+    proc.wait()
+    done = len(list((run_dir / "parts").glob("*.parquet")))
+    assert 1 <= done < 4
+    assert not list((run_dir / "parts").glob(".*tmp*"))  # no half-written part is visible
+    out = sweep(run_dir, *GRID)
+    assert out.returncode == 0, out.stderr
+    assert f"{done} already done, {4 - done} to run" in out.stderr
+    resumed, _ = load(run_dir)
+    uninterrupted, _ = load(grid_run)
+    pd.testing.assert_frame_equal(stable(resumed), stable(uninterrupted))
+
+
+def test_ctrl_c_keeps_finished_points(tmp_path):
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "sweep", *TINY, *GRID, "run.jobs=1", f"hydra.run.dir={run_dir}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((run_dir / "parts").glob("*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    df, _ = load(run_dir)  # what finished is gathered
+    assert 1 <= len(df) < 4 and (df.status == "ok").all()
+    time.sleep(0.5)
+    assert not any(p.info["cmdline"] and "sweep.worker" in " ".join(p.info["cmdline"])
+                   for p in __import__("psutil").process_iter(["cmdline"]))
+
+
+def test_incompatible_parts_are_reported_not_mixed(grid_run, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(grid_run, run_dir)
+    bad = pa.table({"point_id": ["x"], "status": ["ok"], "rate_hz": ["fast"]})
+    pq.write_table(bad, run_dir / "parts" / "x.parquet")
+    out = run_cli("-m", "sweep.gather", str(run_dir))
+    assert out.returncode == 1
+    assert "x.parquet: incompatible schema" in out.stderr
+    df, meta = load(run_dir)
+    assert len(df) == 4 and "x" not in set(df.point_id)
+    assert meta["incompatible_parts"]
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["grid.axes.network.g=1:0:1"], "grid.axes.network.g='1:0:1': needs step > 0"),
+    (["grid.axes.network.g=[]"], "grid.axes.network.g=[]: empty list"),
+    (["+grid.axes.network.gg=[1]"], "grid.axes.network.gg: unknown key"),
+    (["grid.axes.network.g=[4,-1]"], "network.g=-1.0: must be >= 0 (grid point"),
+    (["network.foo=1"], "network.foo: unknown key"),
+    (["grid=nope"], "grid=nope: no such preset"),
+    (["run.jobs=-2"], "run.jobs=-2: must be >= 0"),
+])
+def test_bad_input_leaves_an_existing_run_untouched(grid_run, overrides, message):
+    before = tree_digest(grid_run)
+    out = sweep(grid_run, *GRID, *overrides)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: {out.stderr.strip()[7:]}"]
+    assert message in out.stderr
+    assert tree_digest(grid_run) == before
+
+
+def test_multirun_jobs_and_gather_match_the_grid_run(grid_run, tmp_path):
+    sweep_dir = tmp_path / "multi"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-m", "sweep", "-m", *TINY, "network.g=4,6",
+                          "network.eta=1,2", f"hydra.sweep.dir={sweep_dir}"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    assert len(list((sweep_dir / "parts").glob("*.parquet"))) == 4
+    gathered = run_cli("-m", "sweep.gather", str(sweep_dir))
+    assert gathered.returncode == 0, gathered.stderr
+    assert (sweep_dir / "phase_diagram.png").exists()
+    multi, _ = load(sweep_dir)
+    grid, _ = load(grid_run)
+    pd.testing.assert_frame_equal(stable(multi), stable(grid))
+
+
+def test_multirun_bad_value_fails_before_any_job(tmp_path):
+    out = run_cli("-m", "sweep", "-m", *TINY, "network.g=4,-1",
+                  f"hydra.sweep.dir={tmp_path / 'multi'}")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: network.g=-1.0: must be >= 0"
+    assert not (tmp_path / "multi").exists()
+
+
+def test_fig8_grid_saves_spikes_and_draws_rasters(tmp_path):
+    run_dir = tmp_path / "run"
+    out = sweep(run_dir, "grid=fig8")
+    assert out.returncode == 0, out.stderr
+    df, _ = load(run_dir)
+    assert sorted(zip(df["network.g"], df["network.eta"], strict=True)) == [
+        (3.0, 2.0), (4.5, 0.9), (5.0, 2.0), (6.0, 4.0)]
+    assert df.spikes_file.notna().all()
+    assert all((run_dir / f).exists() for f in df.spikes_file)
+    assert (run_dir / "fig8.png").stat().st_size > 10_000
