@@ -20,6 +20,7 @@ STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": 
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
 G, ETA = "network.g", "network.eta"
 DEVIATION_NOTE = "MOOSE LIF keeps input arriving during refractoriness (Brunel's drops it)"
+FIG8_PANELS = {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}
 
 
 def _cells(df: pd.DataFrame) -> pd.DataFrame:
@@ -85,9 +86,13 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
          n_raster: int = 50) -> Path | None:
     """Raster of ``n_raster`` neurons and population rate over the last ``window_ms`` of
     each point with saved spikes (Brunel's Fig. 8). None if no spikes were saved."""
-    rows = df[(df.status == "ok") & df.spikes_file.notna()].reset_index(drop=True)
+    rows = df[(df.status == "ok") & df.spikes_file.notna()]
     if rows.empty:
         return None
+    # Brunel's panels first, in his order; any other point after them.
+    panel = [FIG8_PANELS.get((r[G], r[ETA]), "") for _, r in rows.iterrows()]
+    rows = rows.assign(panel=panel).sort_values(["panel", G, ETA], key=lambda s: s.replace(
+        "", "~") if s.name == "panel" else s).reset_index(drop=True)
     fig, axes = plt.subplots(2 * ((len(rows) + 1) // 2), min(len(rows), 2), squeeze=False,
                              figsize=(12, 3.2 * ((len(rows) + 1) // 2)),
                              gridspec_kw={"height_ratios": [2, 1] * ((len(rows) + 1) // 2)},
@@ -103,11 +108,13 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
         raster.plot(times[shown], ids[shown], "k.", ms=2)
         raster.set_ylabel("neuron")
         raster.set_xlim(t0, t_stop)
-        raster.set_title(f"{chr(65 + k)}: g={row[G]:g}, η={row[ETA]:g}: {row.state}, "
+        raster.set_title(f"{row.panel + ': ' if row.panel else ''}g={row[G]:g}, η={row[ETA]:g}: "
+                         f"{row.state}, "
                          f"{row.rate_hz:.1f} Hz, CV {row.cv_isi:.2f}", fontsize=9)
-        bins = np.arange(t0, t_stop + 1e-9, row["sim.dt"])
+        bin_ms = row["analysis.pop_bin"]
+        bins = np.arange(t0, t_stop + 1e-9, bin_ms)
         counts, _ = np.histogram(times[keep], bins)
-        rate_ax.plot(bins[:-1], counts / (row.N * row["sim.dt"] * 1e-3), lw=0.6)
+        rate_ax.plot(bins[:-1], counts / (row.N * bin_ms * 1e-3), lw=0.6)
         rate_ax.set_xlim(t0, t_stop)
         rate_ax.set_xlabel("time (ms)")
         rate_ax.set_ylabel("rate (Hz)")
