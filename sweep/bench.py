@@ -1,4 +1,6 @@
-"""Benchmark: ``python -m sweep.bench [--sizes 2500 5000 12500] [--points 5,2 ...]``.
+"""Benchmarks.
+
+``python -m sweep.bench [--sizes 2500 5000 12500] [--points 5,2 ...]``: the engine.
 
 Each (size, point) runs ``python -m sweep.point`` in a fresh process with the
 standard parameters (network=brunel_a, N_E:N_I = 4:1) and prints build time, run
@@ -6,11 +8,18 @@ time per simulated second, delivered recurrent synaptic events per wall second,
 peak RSS, rate and state. build_s is the network (neurons, synapses, recorders);
 drive_s draws the external Poisson counts and loads them into MOOSE. ``--out FILE``
 appends each result as a JSON line.
+
+``python -m sweep.bench --sweep [--sizes 2500] [--replicates 4]``: the framework. Runs
+``replicates`` equal-cost points ((5, 2), other seeds) through the sweep runner with
+1 and then 2 workers, and prints the framework overhead (everything but
+``moose.start``: process start, imports, build, drive, statistics, storage,
+dispatch) relative to the simulation time, and the parallel efficiency T1 / (2 T2).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import subprocess
@@ -34,14 +43,57 @@ def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def sweep_bench(n: int, replicates: int, extra: list[str]) -> None:
+    import tempfile
+    import time
+
+    from sweep.grid import expand
+    from sweep.runner import run_points
+    from sweep.storage import gather, load
+
+    cfg = load_config([*overrides(n, 5.0, 2.0, extra), f"grid.replicates={replicates}",
+                       "grid.axes.network.g=[5.0]", "grid.axes.network.eta=[2.0]",
+                       "run.progress=false"])
+    points = expand(cfg)
+    walls = {}
+    for jobs in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+            run = dataclasses.replace(cfg.run, jobs=jobs)
+            t0 = time.perf_counter()
+            counts = run_points(points, Path(tmp), run)
+            gather(Path(tmp))
+            walls[jobs] = time.perf_counter() - t0
+            df, _ = load(Path(tmp))
+        if counts["ok"] != len(points):
+            raise SystemExit(f"bench points failed: {dict(counts)}")
+        sim = df.run_s.sum()
+        other = df.total_s - df.run_s - df.build_s - df.drive_s
+        print(f"N={n} jobs={jobs}: {len(points)} points, wall {walls[jobs]:.1f} s, "
+              f"moose.start {sim:.1f} s in all; per point: run {df.run_s.mean():.2f} s, "
+              f"build {df.build_s.mean():.2f} s, drive {df.drive_s.mean():.2f} s, "
+              f"start+imports+stats+storage {other.mean():.2f} s, "
+              f"process total {df.total_s.mean():.2f} s", flush=True)
+        if jobs == 1:
+            print(f"  framework overhead: {(walls[1] - sim) / sim:.1%} of simulation time "
+                  f"(per point, inside its process: "
+                  f"{(df.total_s - df.run_s).sum() / sim:.1%})", flush=True)
+    print(f"  parallel efficiency with 2 workers: {walls[1] / (2 * walls[2]):.1%}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500])
     ap.add_argument("--points", nargs="+", default=["5,2"], help="g,eta pairs")
     ap.add_argument("--out", type=Path, help="append results as JSON lines")
     ap.add_argument("--spikes-dir", type=Path, help="save each point's spikes (npz) here")
+    ap.add_argument("--sweep", action="store_true", help="benchmark the sweep framework")
+    ap.add_argument("--replicates", type=int, default=4, help="points per --sweep run")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. sim.duration=600")
     args = ap.parse_args(argv)
+    if args.sweep:
+        for n in args.sizes:
+            sweep_bench(n, args.replicates, args.overrides)
+        return 0
     points = [tuple(float(x) for x in p.split(",")) for p in args.points]
     try:  # every configuration is checked before the first simulation
         for n in args.sizes:

@@ -8,6 +8,7 @@ changing how one is drawn never changes another.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,23 @@ def draw_sources(rng: np.random.Generator, n_targets: int, pool: int, offset: in
     return out + offset
 
 
+def poisson_cdf(lam: float) -> np.ndarray:
+    """CDF of Poisson(lam) at 0, 1, ..., up to where it reaches 1 in double precision
+    (the mass left out is below 1e-15); the last entry is set to exactly 1."""
+    k = np.arange(int(lam + 40 * math.sqrt(lam) + 40))
+    log_pmf = k * math.log(lam) - lam - np.array([math.lgamma(x + 1) for x in k])
+    cdf = np.cumsum(np.exp(log_pmf))
+    cdf = cdf[: int(np.searchsorted(cdf, 1.0 - 1e-15)) + 1]
+    cdf[-1] = 1.0
+    return cdf
+
+
+def poisson_counts(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """n Poisson counts by inversion of one uniform each: twice as fast as
+    ``Generator.poisson`` at the means used here (about 2 per step)."""
+    return np.searchsorted(cdf, rng.random(n), side="right")
+
+
 @dataclass
 class Instance:
     derived: Derived
@@ -54,10 +72,10 @@ class Instance:
     def drive(self) -> Callable[[int, int], np.ndarray]:
         """``counts(neuron, n)``: external events of the next n steps of one neuron.
         Must be called for neurons 0..N-1 in order, chunk after chunk."""
-        rng, lam = self.rng_drive, self.ext_per_step
+        rng, cdf = self.rng_drive, poisson_cdf(self.ext_per_step)
 
         def counts(neuron: int, n: int) -> np.ndarray:
-            return rng.poisson(lam, n)
+            return poisson_counts(rng, cdf, n)
 
         return counts
 

@@ -115,3 +115,21 @@ TH = AnalysisConfig()
 ])
 def test_classifier_clear_cases(args, state):
     assert classify(*args, TH) == state
+
+
+@pytest.mark.parametrize("lam", [0.05, 2.0, 4.0, 30.0])
+def test_drive_counts_are_poisson(lam):
+    from scipy.stats import poisson
+
+    from sweep.instance import poisson_cdf, poisson_counts
+
+    cdf = poisson_cdf(lam)
+    np.testing.assert_allclose(cdf, poisson.cdf(np.arange(cdf.size), lam), atol=1e-14)
+    counts = poisson_counts(np.random.default_rng(5), cdf, 2_000_000)
+    assert counts.mean() == pytest.approx(lam, rel=5e-3)
+    assert counts.var() == pytest.approx(lam, rel=1e-2)
+    k = np.arange(min(cdf.size, int(lam) + 6))
+    expected = poisson.pmf(k, lam) * counts.size
+    observed = np.bincount(counts, minlength=k.size)[: k.size]
+    big = expected > 100
+    assert np.all(np.abs(observed[big] - expected[big]) < 5 * np.sqrt(expected[big]))
