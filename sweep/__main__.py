@@ -11,6 +11,7 @@ creates or touches a directory: bad input exits with one line and code 2.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -85,7 +86,12 @@ def hydra_main(dcfg: DictConfig) -> int:
     return status
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a sweep the way Ctrl-C does
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     register_schema()
     argv = sys.argv[1:]
     if not _INFO_FLAGS & set(argv):

@@ -54,6 +54,17 @@ def _reason(returncode: int, log: Path) -> str:
     return f"exit code {returncode}: {lines[-1] if lines else 'no output'} (see logs/{log.name})"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGKILL when the parent dies, even by SIGKILL,
+    so that no point outlives its sweep (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
                  stop: threading.Event) -> Outcome:
     """Run one point in a new process and make sure it leaves a part, unless stopped."""
@@ -66,7 +77,7 @@ def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None
         # A new session: the terminal's Ctrl-C reaches only the parent, which stops us.
         proc = subprocess.Popen([sys.executable, "-m", "sweep.worker"], stdin=subprocess.PIPE,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                text=True)
+                                preexec_fn=_die_with_parent, text=True)
         watched = psutil.Process(proc.pid)
         proc.stdin.write(json.dumps(spec))
         proc.stdin.close()
@@ -95,7 +106,7 @@ def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None
     if returncode == 0 and status == "ok":
         return Outcome(point.point_id, "ok")
     if status == "failed" and reason is None:  # the worker recorded its own traceback
-        return Outcome(point.point_id, "failed", _reason(returncode, log))
+        return Outcome(point.point_id, "failed", f"exit code {returncode}: see the row's error")
     row = base_row(point.point_id, point.params["replicate"], point.config)
     row.update(status="failed", error=reason or _reason(returncode, log),
                started_at=started_at, finished_at=now(), total_s=time.monotonic() - t0,

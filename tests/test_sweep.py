@@ -37,6 +37,21 @@ def stable(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=list(VOLATILE)).reset_index(drop=True)
 
 
+def running_workers(run_dir: Path) -> list:
+    """Point processes still working for ``run_dir``."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if "sweep.worker" in " ".join(p.info["cmdline"] or []) and any(
+                    str(run_dir) in f.path for f in p.open_files()):
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
+
+
 def tree_digest(path: Path) -> dict[str, str]:
     return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(path.rglob("*")) if p.is_file()}
@@ -141,8 +156,10 @@ def test_killed_sweep_resumes_to_the_same_dataset(grid_run, tmp_path):
     deadline = time.monotonic() + 120
     while not list((run_dir / "parts").glob("*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its running point, mid-flight
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep, mid-flight
     proc.wait()
+    time.sleep(0.5)
+    assert not running_workers(run_dir)  # its running point died with it
     done = len(list((run_dir / "parts").glob("*.parquet")))
     assert 1 <= done < 4
     assert not list((run_dir / "parts").glob(".*tmp*"))  # no half-written part is visible
@@ -170,8 +187,7 @@ def test_ctrl_c_keeps_finished_points(tmp_path):
     df, _ = load(run_dir)  # what finished is gathered
     assert 1 <= len(df) < 4 and (df.status == "ok").all()
     time.sleep(0.5)
-    assert not any(p.info["cmdline"] and "sweep.worker" in " ".join(p.info["cmdline"])
-                   for p in __import__("psutil").process_iter(["cmdline"]))
+    assert not running_workers(run_dir)
 
 
 def test_incompatible_parts_are_reported_not_mixed(grid_run, tmp_path):
