@@ -1,0 +1,170 @@
+"""Brunel's (2000) mean-field theory of model A, for any network's parameters.
+
+Units: ms, mV, Hz at the interface; inside, time is in units of tau where stated.
+
+- ``stationary_rates``: every self-consistent rate nu0 of
+      1/nu0 = tau_rp + tau sqrt(pi) int_{(V_r-mu)/sigma}^{(theta-mu)/sigma} erfcx(-u) du,
+      mu = C_E J tau (nu_ext + nu0 (1 - g gamma)),
+      sigma^2 = J^2 C_E tau (nu_ext + nu0 (1 + g^2 gamma)).
+  ``nu0`` reports the highest root: where several exist, the high-activity one is
+  what simulations show (above eta of about 0.85 at the standard parameters).
+- ``rate_response``: the LIF's linear response to modulations of the mean (chi_mu)
+  and of the noise intensity (chi_D) at angular frequency w (units of 1/tau),
+  with parabolic cylinder functions of complex order (Lindner & Schimansky-Geier
+  2001); its w -> 0 limits are the derivatives of the stationary rate.
+- ``unstable_modes``: the frequencies at which the network's loop gain
+  G(w) = [R_mu chi_mu(w) + R_D chi_D(w)] exp(i w D / tau) crosses the real axis
+  above 1: the asynchronous state is unstable there, and that frequency is the
+  oscillation of the state that replaces it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import integrate, optimize, special
+
+SQRT_PI = math.sqrt(math.pi)
+
+
+@dataclass(frozen=True)
+class Params:
+    """What the theory needs of a network (paper units: mV, ms)."""
+
+    C_E: int
+    gamma: float  # C_I / C_E
+    J: float  # mV
+    D: float  # ms
+    theta: float  # mV
+    V_r: float  # mV
+    tau: float  # ms
+    tau_rp: float  # ms
+
+    @property
+    def nu_thr(self) -> float:
+        """Hz: the external rate that brings the mean input to threshold."""
+        return self.theta / (self.J * self.C_E * self.tau * 1e-3)
+
+    @classmethod
+    def from_config(cls, network) -> Params:
+        """From a ``NetworkConfig`` (or anything with its fields)."""
+        c_e = round(network.epsilon * network.N_E)
+        c_i = round(network.epsilon * network.N_I)
+        return cls(C_E=c_e, gamma=c_i / c_e, J=network.J, D=network.D, theta=network.theta,
+                   V_r=network.V_r, tau=network.tau, tau_rp=network.tau_rp)
+
+
+STANDARD = Params(C_E=1000, gamma=0.25, J=0.1, D=1.5, theta=20.0, V_r=10.0, tau=20.0,
+                  tau_rp=2.0)
+
+
+def mu_sigma(p: Params, g: float, nu_ext: float, nu: float) -> tuple[float, float]:
+    """Mean (mV) and standard deviation (mV) of the input for a rate nu (Hz)."""
+    tau_s = p.tau * 1e-3
+    mu = p.C_E * p.J * tau_s * (nu_ext + nu * (1 - g * p.gamma))
+    var = p.J**2 * p.C_E * tau_s * (nu_ext + nu * (1 + g**2 * p.gamma))
+    return mu, math.sqrt(var)
+
+
+def _integral(y_r: float, y_th: float) -> float:
+    """int_{y_r}^{y_th} erfcx(-u) du, which is exp(u^2)(1 + erf u); inf if it overflows."""
+    if y_th > 26.0:  # exp(y^2) beyond double range: the neuron never fires
+        return math.inf
+    value, _ = integrate.quad(lambda u: special.erfcx(-u), y_r, y_th, limit=200)
+    return value
+
+
+def siegert(p: Params, mu: float, sigma: float) -> float:
+    """Output rate (Hz) of the LIF for input mean mu and standard deviation sigma (mV)."""
+    y_th, y_r = (p.theta - mu) / sigma, (p.V_r - mu) / sigma
+    integral = _integral(y_r, y_th)
+    if math.isinf(integral):
+        return 0.0
+    return 1.0 / (p.tau_rp * 1e-3 + p.tau * 1e-3 * SQRT_PI * integral)
+
+
+def _residual(p: Params, g: float, nu_ext: float, nu: float) -> float:
+    return siegert(p, *mu_sigma(p, g, nu_ext, nu)) - nu
+
+
+def stationary_rates(p: Params, g: float, eta: float, n_grid: int = 400) -> list[float]:
+    """All self-consistent rates nu0 (Hz), ascending, found by bracketing sign changes
+    of phi(nu) - nu on a log grid up to the saturation rate 1/tau_rp."""
+    nu_ext = eta * p.nu_thr
+    nu_max = 1e3 / p.tau_rp
+    grid = np.concatenate([[0.0], np.geomspace(1e-6, nu_max * (1 - 1e-9), n_grid)])
+    values = [_residual(p, g, nu_ext, nu) for nu in grid]
+    roots = []
+    if values[0] == 0.0:
+        roots.append(0.0)
+    for a, b, fa, fb in zip(grid[:-1], grid[1:], values[:-1], values[1:], strict=True):
+        if fa == 0.0 and a > 0:
+            roots.append(a)
+        elif fa * fb < 0:
+            roots.append(optimize.brentq(lambda nu: _residual(p, g, nu_ext, nu), a, b,
+                                         xtol=1e-12, rtol=1e-12))
+    return roots
+
+
+def nu0(p: Params, g: float, eta: float) -> float:
+    """The stationary rate (Hz) the theory reports: the highest self-consistent root."""
+    roots = stationary_rates(p, g, eta)
+    return roots[-1] if roots else 0.0
+
+
+def _pcfd(order: complex, z: float) -> complex:
+    import mpmath
+
+    return complex(mpmath.pcfd(order, z))
+
+
+def rate_response(p: Params, mu: float, sigma: float, r0: float, w: float
+                  ) -> tuple[complex, complex]:
+    """(chi_mu, chi_D) at angular frequency w (units of 1/tau), for a neuron with input
+    mean mu and std sigma (mV) firing at r0 = nu0 tau. chi_mu is per mV of mean,
+    chi_D per mV^2 of noise intensity Dn = sigma^2 / 2, both in units of 1/tau."""
+    dn = sigma**2 / 2
+    x_t, x_r = (mu - p.theta) / math.sqrt(dn), (mu - p.V_r) / math.sqrt(dn)
+    delta = (p.V_r**2 - p.theta**2 + 2 * mu * (p.theta - p.V_r)) / (4 * dn)
+    e_delta = math.exp(delta)
+    iw = 1j * w
+    den = _pcfd(iw, x_t) - e_delta * np.exp(iw * p.tau_rp / p.tau) * _pcfd(iw, x_r)
+    chi_mu = (r0 * iw / (math.sqrt(dn) * (iw - 1))
+              * (_pcfd(iw - 1, x_t) - e_delta * _pcfd(iw - 1, x_r)) / den)
+    chi_d = (r0 * iw * (iw - 1) / (dn * (2 - iw))
+             * (_pcfd(iw - 2, x_t) - e_delta * _pcfd(iw - 2, x_r)) / den)
+    return chi_mu, chi_d
+
+
+def loop_gain(p: Params, g: float, eta: float, w: float, rate: float | None = None) -> complex:
+    """G(w) of the asynchronous state at (g, eta); w in units of 1/tau."""
+    nu = nu0(p, g, eta) if rate is None else rate
+    mu, sigma = mu_sigma(p, g, eta * p.nu_thr, nu)
+    chi_mu, chi_d = rate_response(p, mu, sigma, nu * p.tau * 1e-3, w)
+    r_mu = p.C_E * p.J * (1 - g * p.gamma)
+    r_d = p.C_E * p.J**2 * (1 + g**2 * p.gamma) / 2
+    return (r_mu * chi_mu + r_d * chi_d) * np.exp(1j * w * p.D / p.tau)
+
+
+def unstable_modes(p: Params, g: float, eta: float, f_max: float = 1500.0,
+                   n_freq: int = 80) -> list[tuple[float, float]]:
+    """Crossings of the positive real axis by G: [(frequency in Hz, Re G)], found by
+    scanning Im G on a log frequency grid and refining each sign change. The
+    asynchronous state is unstable where some Re G exceeds 1."""
+    nu = nu0(p, g, eta)
+    if nu <= 0:
+        return []
+    to_w = 2 * math.pi * p.tau * 1e-3
+    freqs = np.geomspace(2.0, f_max, n_freq)
+    gains = [loop_gain(p, g, eta, f * to_w, nu) for f in freqs]
+    modes = []
+    for a, b, ga, gb in zip(freqs[:-1], freqs[1:], gains[:-1], gains[1:], strict=True):
+        if ga.imag * gb.imag < 0 and (ga.real > 0 or gb.real > 0):
+            f = optimize.brentq(lambda f: loop_gain(p, g, eta, f * to_w, nu).imag, a, b,
+                                xtol=1e-3)
+            re = loop_gain(p, g, eta, f * to_w, nu).real
+            if re > 0:
+                modes.append((f, re))
+    return modes
