@@ -168,3 +168,33 @@ def unstable_modes(p: Params, g: float, eta: float, f_max: float = 1500.0,
             if re > 0:
                 modes.append((f, re))
     return modes
+
+
+THEORY_STATES = ("quiescent", "SR", "AR", "AI", "SI-fast", "SI-slow")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    state: str
+    nu0: float  # Hz
+    f_unstable: float | None  # Hz, the most unstable mode (largest Re G above 1)
+    margin: float  # max Re G over real-axis crossings, minus 1 (< 0: stable)
+
+
+def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
+            quiescent_rate: float = 0.2) -> Prediction:
+    """The state the theory gives at (g, eta): quiescent below ``quiescent_rate``;
+    else asynchronous if stable (AR where excitation dominates, g gamma < 1, AI
+    otherwise), else SR (g gamma < 1), SI-fast or SI-slow by the unstable mode's
+    frequency against ``f_fast`` (the same split as the classifier)."""
+    nu = nu0(p, g, eta)
+    if nu < quiescent_rate:
+        return Prediction("quiescent", nu, None, -1.0)
+    modes = unstable_modes(p, g, eta)
+    margin = max((re for _, re in modes), default=0.0) - 1.0
+    excitatory = g * p.gamma < 1
+    if margin <= 0:
+        return Prediction("AR" if excitatory else "AI", nu, None, margin)
+    f = max(modes, key=lambda m: m[1])[0]
+    state = "SR" if excitatory else ("SI-fast" if f >= f_fast else "SI-slow")
+    return Prediction(state, nu, f, margin)
