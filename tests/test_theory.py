@@ -1,0 +1,70 @@
+"""Brunel's mean-field theory against the reference values of brunel-model.md."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from analysis import theory
+from analysis.theory import STANDARD, mu_sigma, nu0, predict, rate_response, siegert
+
+
+@pytest.mark.parametrize(("g", "eta", "rate"), [(3, 2, 327.0), (5, 2, 37.95), (6, 4, 55.84),
+                                                (8, 1, 2.68)])
+def test_stationary_rate_reference_values(g, eta, rate):
+    assert nu0(STANDARD, g, eta) == pytest.approx(rate, rel=0.02)
+
+
+def test_nu_thr_and_inhibition_dominated_limit():
+    assert STANDARD.nu_thr == pytest.approx(10.0)
+    # For g > 4 and strong drive (far from saturation) nu0 -> (nu_ext - nu_thr) / (g gamma - 1).
+    g, eta = 8.0, 8.0
+    limit = (eta - 1) * STANDARD.nu_thr / (g * STANDARD.gamma - 1)
+    assert nu0(STANDARD, g, eta) == pytest.approx(limit, rel=0.05)
+
+
+@pytest.mark.parametrize(("g", "eta"), [(5, 2), (4.5, 0.9), (6, 4)])
+def test_rate_response_tends_to_the_derivatives_of_the_stationary_rate(g, eta):
+    p = STANDARD
+    nu = nu0(p, g, eta)
+    mu, sigma = mu_sigma(p, g, eta * p.nu_thr, nu)
+    r0 = nu * p.tau * 1e-3
+    chi_mu, chi_d = rate_response(p, mu, sigma, r0, 1e-4)
+
+    def r(mu_, dn_):  # stationary rate in units of 1/tau
+        return siegert(p, mu_, math.sqrt(2 * dn_)) * p.tau * 1e-3
+
+    dn, h_mu, h_dn = sigma**2 / 2, 1e-4 * sigma, 1e-4 * sigma**2 / 2
+    d_mu = (r(mu + h_mu, dn) - r(mu - h_mu, dn)) / (2 * h_mu)
+    d_dn = (r(mu, dn + h_dn) - r(mu, dn - h_dn)) / (2 * h_dn)
+    assert chi_mu.real == pytest.approx(d_mu, rel=1e-3)
+    assert chi_d.real == pytest.approx(d_dn, rel=1e-3)
+    assert abs(chi_mu.imag) < 1e-3 * abs(chi_mu.real)
+
+
+def test_ai_to_si_fast_line_at_g6():
+    below, above = predict(STANDARD, 6, 3.15), predict(STANDARD, 6, 3.35)
+    assert below.state == "AI" and above.state == "SI-fast"
+    assert 165 < above.f_unstable < 190  # onset near 176 Hz
+    at_b = predict(STANDARD, 6, 4)
+    assert at_b.state == "SI-fast" and at_b.f_unstable == pytest.approx(188, abs=4)
+
+
+def test_asynchronous_to_sr_line_at_eta2():
+    below, above = predict(STANDARD, 3.2, 2), predict(STANDARD, 3.35, 2)
+    assert below.state == "SR" and above.state == "AR"
+    assert below.f_unstable == pytest.approx(650, rel=0.05)
+
+
+def test_si_slow_band_just_above_onset():
+    slow = predict(STANDARD, 4.5, 0.88)
+    assert slow.state == "SI-slow" and 20 <= slow.f_unstable <= 35
+    assert predict(STANDARD, 4.5, 0.6).state == "quiescent"
+    assert predict(STANDARD, 4.5, 1.2).state == "AI"
+
+
+def test_params_from_config():
+    from sweep.config import load_config
+
+    assert theory.Params.from_config(load_config(["network=brunel_a"]).network) == STANDARD
