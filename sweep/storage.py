@@ -208,7 +208,7 @@ def gather(run_dir: Path) -> GatherReport:
         "gathered_at": now().isoformat(),
         "incompatible_parts": incompatible,
         "deviation": "MOOSE's LIF accumulates input during the refractory period (Brunel's "
-                     "neuron ignores it): rates are higher, +3.2% at N=12,500 and +18% at "
+                     "neuron ignores it): rates are higher, +2.5% at N=12,500 and +18% at "
                      "N=2,500 (g=5, eta=2), +43% at N=12,500 and +126% at N=2,500 (g=3, "
                      "eta=2, near saturation); see README.",
     }
