@@ -149,11 +149,11 @@ def loop_gain(p: Params, g: float, eta: float, w: float, rate: float | None = No
 
 
 def unstable_modes(p: Params, g: float, eta: float, f_max: float = 1500.0,
-                   n_freq: int = 80) -> list[tuple[float, float]]:
+                   n_freq: int = 80, rate: float | None = None) -> list[tuple[float, float]]:
     """Crossings of the positive real axis by G: [(frequency in Hz, Re G)], found by
     scanning Im G on a log frequency grid and refining each sign change. The
-    asynchronous state is unstable where some Re G exceeds 1."""
-    nu = nu0(p, g, eta)
+    asynchronous state is unstable where some Re G exceeds 1. ``rate``: nu0 if known."""
+    nu = nu0(p, g, eta) if rate is None else rate
     if nu <= 0:
         return []
     to_w = 2 * math.pi * p.tau * 1e-3
@@ -190,7 +190,7 @@ def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
     nu = nu0(p, g, eta)
     if nu < quiescent_rate:
         return Prediction("quiescent", nu, None, -1.0)
-    modes = unstable_modes(p, g, eta)
+    modes = unstable_modes(p, g, eta, rate=nu)
     margin = max((re for _, re in modes), default=0.0) - 1.0
     excitatory = g * p.gamma < 1
     if margin <= 0:
