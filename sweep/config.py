@@ -13,10 +13,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+# omegaconf and hydra are imported where they are used: a point's process needs only
+# the dataclasses (config_from_dict), and every import there is paid once per point.
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -172,6 +174,12 @@ def validate(cfg: Config) -> None:
             _fail(key, value, f">= sim.dt={s.dt} ms")
 
 
+def config_from_dict(d: dict[str, Any]) -> Config:
+    """A Config from ``dataclasses.asdict`` output, already validated where it was made
+    (no OmegaConf: this is what a point's process starts from)."""
+    return Config(**{f.name: f.default_factory(**d[f.name]) for f in dataclasses.fields(Config)})
+
+
 def _check_keys(node: Any, schema: type, prefix: str = "") -> None:
     """Reject keys the schema does not know (Hydra's ``+key=`` bypasses struct mode)."""
     fields = {f.name: f for f in dataclasses.fields(schema)}
@@ -182,12 +190,14 @@ def _check_keys(node: Any, schema: type, prefix: str = "") -> None:
             where = prefix.rstrip(".") or "the root"
             raise ConfigError(f"{full}: unknown key; {where} allows: {allowed}")
         sub = fields[key].default_factory
-        if dataclasses.is_dataclass(sub) and isinstance(node[key], DictConfig):
+        if dataclasses.is_dataclass(sub) and hasattr(node[key], "keys"):
             _check_keys(node[key], sub, f"{full}.")
 
 
 def _one_line(err: Exception) -> str:
     """Turn a Hydra/OmegaConf error into one line that names the key."""
+    from omegaconf.errors import OmegaConfBaseException
+
     cause = err
     while not isinstance(cause, OmegaConfBaseException) and cause.__cause__ is not None:
         cause = cause.__cause__
@@ -212,6 +222,9 @@ def _one_line(err: Exception) -> str:
 
 def from_dictconfig(cfg: DictConfig) -> Config:
     """Merge a composed config onto the schema and return the typed, validated object."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     _check_keys(cfg, Config)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Config), cfg)

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -26,7 +27,7 @@ from joblib import Parallel, delayed
 from sweep.config import Config, RunConfig
 from sweep.grid import Point, expand
 from sweep.storage import base_row, git_commit, now, part_status, write_part
-from sweep.worker import point_spec
+from sweep.worker import point_spec, result_path
 
 POLL_S = 0.2  # how often a running point's memory and time are checked
 
@@ -70,8 +71,7 @@ def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None
     """Run one point in a new process and make sure it leaves a part, unless stopped."""
     log = run_dir / "logs" / f"{point.point_id}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    spec = point_spec(point.point_id, point.params["replicate"], point.config, run_dir,
-                      run.save_spikes, commit)
+    spec = point_spec(point.point_id, point.config, run_dir, run.save_spikes)
     started_at, t0, peak = now(), time.monotonic(), 0.0
     with log.open("w") as out:
         # A new session: the terminal's Ctrl-C reaches only the parent, which stops us.
@@ -100,19 +100,26 @@ def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None
                 os.killpg(proc.pid, signal.SIGKILL)
                 returncode = proc.wait()
                 break
+    result_file = result_path(run_dir, point.point_id)
     if reason == "interrupted":
+        result_file.unlink(missing_ok=True)
         return Outcome(point.point_id, "interrupted")
-    status = part_status(run_dir, point.point_id)
-    if returncode == 0 and status == "ok":
-        return Outcome(point.point_id, "ok")
-    if status == "failed" and reason is None:  # the worker recorded its own traceback
-        return Outcome(point.point_id, "failed", f"exit code {returncode}: see the row's error")
     row = base_row(point.point_id, point.params["replicate"], point.config)
-    row.update(status="failed", error=reason or _reason(returncode, log),
-               started_at=started_at, finished_at=now(), total_s=time.monotonic() - t0,
-               peak_rss_mb=peak, git_commit=commit)
+    row.update(git_commit=commit)
+    if reason is None and result_file.exists():  # the point finished, well or with a traceback
+        result = json.loads(result_file.read_text())
+        stats = result.pop("stats")
+        row.update({k: v for k, v in stats.items() if k in row and k not in ("seed", "N")})
+        row.update(result)
+        row.update(started_at=datetime.fromisoformat(result["started_at"]),
+                   finished_at=datetime.fromisoformat(result["finished_at"]))
+    else:
+        row.update(status="failed", error=reason or _reason(returncode, log),
+                   started_at=started_at, finished_at=now(), total_s=time.monotonic() - t0,
+                   peak_rss_mb=peak)
     write_part(run_dir, row)
-    return Outcome(point.point_id, "failed", row["error"])
+    result_file.unlink(missing_ok=True)
+    return Outcome(point.point_id, row["status"], row["error"])
 
 
 def pending(points: list[Point], run_dir: Path, retry_failed: bool) -> list[Point]:

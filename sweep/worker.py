@@ -1,6 +1,9 @@
-"""One point in its own process: ``python -m sweep.worker`` reads a point spec (JSON)
-on stdin, runs it and writes its Parquet part. A Python error becomes a failed row
-with its traceback; a crash is recorded by the parent (``sweep.runner``).
+"""One point in its own process: ``python -m sweep.worker`` reads a point spec (JSON) on
+stdin, runs the point and writes its result (statistics, timings, status and, for a
+Python error, the traceback) to ``RESULT_PATH`` atomically: a temporary file, then a
+rename. The parent (``sweep.runner``) turns it into the point's Parquet part, or
+records a crash, a timeout or a memory kill when no result appears. The worker
+imports neither pyarrow nor pandas (0.3 s per point).
 
 Test hook (tests only): ``SWEEP_TEST_FAULT=<kind>@<key>=<value>[;...]`` makes the
 point whose setting <key> equals <value> fail: kind is ``segfault``, ``memory``
@@ -16,21 +19,22 @@ import resource
 import sys
 import time
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
-from sweep.config import Config, from_dictconfig
-from sweep.storage import base_row, now, write_part
+from sweep.config import Config, config_from_dict
 
 FAULT_ENV = "SWEEP_TEST_FAULT"
 
 
-def point_spec(point_id: str, replicate: int, cfg: Config, run_dir: Path,
-               save_spikes: bool, git_commit: str | None) -> dict[str, Any]:
-    return {"point_id": point_id, "replicate": replicate, "config": dataclasses.asdict(cfg),
-            "run_dir": str(run_dir), "save_spikes": save_spikes, "git_commit": git_commit}
+def result_path(run_dir: Path, point_id: str) -> Path:
+    return Path(run_dir) / "parts" / f"{point_id}.result.json"
+
+
+def point_spec(point_id: str, cfg: Config, run_dir: Path, save_spikes: bool) -> dict[str, Any]:
+    return {"point_id": point_id, "config": dataclasses.asdict(cfg), "run_dir": str(run_dir),
+            "save_spikes": save_spikes}
 
 
 def _maybe_fault(cfg: Config) -> None:
@@ -57,37 +61,42 @@ def _fault(kind: str, where: str) -> None:
         raise RuntimeError(f"test fault at {where}")
 
 
-def run_spec(spec: dict[str, Any], started_at) -> dict[str, Any]:
+def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The point's measurements, or its traceback: {"status", "error", "stats", ...}."""
     from sweep.point import run_point
 
-    cfg = from_dictconfig(OmegaConf.create(spec["config"]))
+    cfg = config_from_dict(spec["config"])
     run_dir = Path(spec["run_dir"])
-    row = base_row(spec["point_id"], spec["replicate"], cfg)
-    row.update(started_at=started_at, git_commit=spec["git_commit"])
     try:
         _maybe_fault(cfg)
         spikes = None
         if spec["save_spikes"]:
             spikes = run_dir / "spikes" / f"{spec['point_id']}.npz"
             spikes.parent.mkdir(parents=True, exist_ok=True)
-        result = run_point(cfg, spikes)
-        row.update({k: v for k, v in result.items() if k in row and k not in ("seed", "N")})
-        row.update(status="ok", spikes_file=str(spikes.relative_to(run_dir)) if spikes else None)
+        stats = run_point(cfg, spikes)
+        return {"status": "ok", "error": None, "stats": stats,
+                "spikes_file": str(spikes.relative_to(run_dir)) if spikes else None}
     except Exception:
-        row.update(status="failed", error=traceback.format_exc())
-    return row
+        return {"status": "failed", "error": traceback.format_exc(), "stats": {},
+                "spikes_file": None}
 
 
 def main() -> int:
     import psutil
 
     created = psutil.Process().create_time()  # total_s counts interpreter start and imports
+    started_at = datetime.now(UTC).isoformat()
     spec = json.loads(sys.stdin.read())
-    row = run_spec(spec, now())
-    row.update(finished_at=now(), total_s=time.time() - created,
-               peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    write_part(Path(spec["run_dir"]), row)
-    return 0 if row["status"] == "ok" else 1
+    result = run_spec(spec)
+    result.update(started_at=started_at, finished_at=datetime.now(UTC).isoformat(),
+                  total_s=time.time() - created,
+                  peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    path = result_path(Path(spec["run_dir"]), spec["point_id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, path)
+    return 0 if result["status"] == "ok" else 1
 
 
 if __name__ == "__main__":
