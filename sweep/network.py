@@ -154,7 +154,7 @@ def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: i
     jump_rate = p.J_E / p.dt  # an activation of count * J / dt moves Vm by count * J
     row = np.zeros(n + 1)
     for i, table in enumerate(network.drive):
-        row[1:] = counts(i, n) * jump_rate
+        np.multiply(counts(i, n), jump_rate, out=row[1:])
         table.vector = row.tolist()  # pymoose converts a list 2x faster than an array
     network.drive.stopTime = float(n)
     network.drive.stepPosition = 0.0
