@@ -148,11 +148,13 @@ def loop_gain(p: Params, g: float, eta: float, w: float, rate: float | None = No
     return (r_mu * chi_mu + r_d * chi_d) * np.exp(1j * w * p.D / p.tau)
 
 
-def unstable_modes(p: Params, g: float, eta: float, f_max: float = 1500.0,
-                   n_freq: int = 80, rate: float | None = None) -> list[tuple[float, float]]:
+def unstable_modes(p: Params, g: float, eta: float, f_max: float | None = None,
+                   n_freq: int = 40, rate: float | None = None) -> list[tuple[float, float]]:
     """Crossings of the positive real axis by G: [(frequency in Hz, Re G)], found by
-    scanning Im G on a log frequency grid and refining each sign change. The
-    asynchronous state is unstable where some Re G exceeds 1. ``rate``: nu0 if known."""
+    scanning Im G on a log frequency grid up to ``f_max`` (default 1.5 / D, past the
+    SR mode near 1 / D) and refining each sign change. The asynchronous state is
+    unstable where some Re G exceeds 1. ``rate``: nu0 if known."""
+    f_max = f_max or 1.5e3 / p.D
     nu = nu0(p, g, eta) if rate is None else rate
     if nu <= 0:
         return []
