@@ -52,10 +52,36 @@ def _mesh(ax: plt.Axes, cells: pd.DataFrame, values: pd.Series, **kwargs):
     return ax.pcolormesh(_edges(gs), _edges(etas), np.ma.masked_invalid(z), **kwargs)
 
 
-def phase_diagram(df: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """States, rate, CV and synchrony over the (g, eta) plane."""
+def theory_boundaries(ax: plt.Axes, theory: pd.DataFrame) -> None:
+    """Draw the theory's state boundaries: a segment between every two neighbouring
+    grid cells where the theory's state changes (at the grid's resolution)."""
+    gs, etas = np.sort(theory.g.unique()), np.sort(theory.eta.unique())
+    ge, ee = _edges(gs), _edges(etas)
+    state = theory.set_index(["g", "eta"])["state"]
+    style = {"color": "black", "lw": 1.6, "ls": "--"}
+    for i, g in enumerate(gs):
+        for j, eta in enumerate(etas):
+            here = state.get((g, eta))
+            if i + 1 < gs.size and state.get((gs[i + 1], eta)) != here:
+                ax.plot([ge[i + 1]] * 2, [ee[j], ee[j + 1]], **style)
+            if j + 1 < etas.size and state.get((g, etas[j + 1])) != here:
+                ax.plot([ge[i], ge[i + 1]], [ee[j + 1]] * 2, **style)
+
+
+def _theory_labels(ax: plt.Axes, theory: pd.DataFrame) -> None:
+    for state, sub in theory.groupby("state"):
+        ax.text(sub.g.mean(), sub.eta.mean(), state, ha="center", va="center", fontsize=8,
+                color="black", alpha=0.7)
+
+
+def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
+                  theory: pd.DataFrame | None = None) -> Path:
+    """States, rate, CV and synchrony over the (g, eta) plane; with ``theory`` (from
+    ``analysis.agreement.theory_grid``) its boundaries on every panel and the simulated
+    rate against nu0."""
     cells = _cells(df)
-    fig, axes = plt.subplots(2, 2, figsize=(11, 9), constrained_layout=True)
+    ncols = 3 if theory is not None else 2
+    fig, axes = plt.subplots(2, ncols, figsize=(5.5 * ncols, 9), constrained_layout=True)
     names = [*STATES, "failed"]
     codes = cells["state"].map({s: i for i, s in enumerate(names)})
     ax = axes[0, 0]
@@ -64,7 +90,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "") -> Path:
     present = [s for s in names if s in set(cells["state"])]
     ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
               loc="upper left", fontsize=8, framealpha=0.8)
-    ax.set_title("state")
+    ax.set_title("state (dashed: theory's boundaries)" if theory is not None else "state")
     panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm()),
               (axes[1, 0], "cv_isi", "CV of ISI", None),
               (axes[1, 1], "chi", "synchrony chi (Golomb)", None)]
@@ -73,7 +99,37 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "") -> Path:
         im = _mesh(ax, cells, values, norm=norm, cmap="viridis")
         fig.colorbar(im, ax=ax, label=label)
         ax.set_title(label)
-    for ax in axes.flat:
+    plane = [axes[0, 0], *[p[0] for p in panels]]
+    if theory is not None:
+        inside = theory[theory.g.between(cells[G].min(), cells[G].max()) &
+                        theory.eta.between(cells[ETA].min(), cells[ETA].max())]
+        for ax in plane:
+            theory_boundaries(ax, theory)
+            ax.set_xlim(_edges(np.sort(cells[G].unique()))[[0, -1]])
+            ax.set_ylim(_edges(np.sort(cells[ETA].unique()))[[0, -1]])
+        ax = axes[0, 2]
+        _mesh(ax, inside.rename(columns={"g": G, "eta": ETA}),
+              inside["state"].map({s: i for i, s in enumerate(names)}),
+              cmap=ListedColormap([STATE_COLORS[s] for s in names]), vmin=-0.5,
+              vmax=len(names) - 0.5)
+        _theory_labels(ax, inside)
+        ax.set_title("theory's state for this network")
+        plane.append(ax)
+        ax = axes[1, 2]
+        merged = cells.merge(theory, left_on=[G, ETA], right_on=["g", "eta"],
+                             suffixes=("", "_theory"))
+        merged = merged[(merged.nu0 > 0) & (merged.rate_hz > 0)]
+        for state, sub in merged.groupby("state"):
+            ax.scatter(sub.nu0, sub.rate_hz, color=STATE_COLORS.get(state, "k"), label=state,
+                       edgecolor="k", lw=0.4)
+        if len(merged):
+            lim = [min(merged.nu0.min(), merged.rate_hz.min()) * 0.8,
+                   max(merged.nu0.max(), merged.rate_hz.max()) * 1.2]
+            ax.plot(lim, lim, "k--", lw=1)
+        ax.set(xscale="log", yscale="log", xlabel="theory ν0 (Hz)", ylabel="simulated rate (Hz)",
+               title="rate against the mean-field ν0")
+        ax.legend(fontsize=8)
+    for ax in plane:
         ax.set_xlabel("g (relative strength of inhibition)")
         ax.set_ylabel("η = ν_ext / ν_thr")
     fig.suptitle(f"{title}\n{DEVIATION_NOTE}", fontsize=10)
@@ -126,9 +182,12 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     return path
 
 
-def draw_figures(df: pd.DataFrame, run_dir: Path) -> list[Path]:
+def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[Path]:
     """Every figure of a run, into ``run_dir``: phase_diagram.png (one per combination
-    of any other swept setting), fig8.png when spikes were saved."""
+    of any other swept setting; with ``theory``, Brunel's theory for each network
+    overlaid), fig8.png when spikes were saved."""
+    from analysis.agreement import theory_grid
+
     run_dir = Path(run_dir)
     config_cols = [c for c in df.columns if c.split(".")[0] in ("network", "sim", "analysis")]
     others = [c for c in config_cols if c not in (G, ETA) and df[c].nunique() > 1]
@@ -141,6 +200,8 @@ def draw_figures(df: pd.DataFrame, run_dir: Path) -> list[Path]:
         n = int(sub.N.iloc[0])
         title = f"N={n} (C_E={int(sub.C_E.iloc[0])}, J={sub['network.J'].iloc[0]} mV)" + (
             f"; {label}" if label else "")
-        out.append(phase_diagram(sub, run_dir / name, title))
+        lines = theory_grid(sub, run_dir if not others else None) if theory and len(
+            sub[sub.status == "ok"]) else None
+        out.append(phase_diagram(sub, run_dir / name, title, lines))
     f8 = fig8(df, run_dir, run_dir / "fig8.png") if "spikes_file" in df else None
     return out + ([f8] if f8 else [])

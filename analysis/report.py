@@ -1,6 +1,8 @@
-"""Text summaries of a run's dataset."""
+"""Text summaries of a run's dataset, and the analysis of a run as a whole."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,3 +31,23 @@ def summary_table(df: pd.DataFrame) -> str:
         lines.append(f"FAILED g={row[G]:g} eta={row[ETA]:g} ({row.point_id}): "
                      f"{first[-1] if first else '?'}")
     return "\n".join(lines)
+
+
+def analyse(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> None:
+    """Print the table, draw the figures and, with ``theory``, write and print the
+    agreement with Brunel's theory for the simulated network."""
+    from analysis.agreement import write_report
+    from analysis.figures import draw_figures
+
+    print(summary_table(df))
+    if not len(df):
+        return
+    for path in draw_figures(df, run_dir, theory):
+        print(f"wrote {path}")
+    if theory and (df.status == "ok").any():
+        try:
+            text, _ = write_report(df, run_dir)
+        except ValueError as err:  # several networks in one run: figures only
+            print(f"no agreement report: {err}")
+        else:
+            print(text)

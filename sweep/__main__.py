@@ -81,7 +81,7 @@ def hydra_main(dcfg: DictConfig) -> int:
               "run the same command with hydra.run.dir=" f"{run_dir} to resume",
               file=sys.stderr)
         sys.exit(130)
-    status = gather_and_report(run_dir)
+    status = gather_and_report(run_dir, cfg.run.theory)
     print(f"run directory: {run_dir}")
     return status
 

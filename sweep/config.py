@@ -88,6 +88,7 @@ class RunConfig:
     retry_failed: bool = False  # on resume, run failed points again
     save_spikes: bool = False  # keep each point's spikes and Vm sample (npz)
     progress: bool = True
+    theory: bool = True  # after gathering: theory overlay and agreement.txt
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """``python -m sweep.gather RUN_DIR``: compact a run's (or a multirun sweep's) parts into
-``results.parquet``, draw its figures and print its table. Idempotent; exits 1 if
-some parts had an incompatible schema (they are listed and left out)."""
+``results.parquet``, draw its figures, compare it with the theory (agreement.txt;
+``--no-theory`` skips that) and print its table. Idempotent; exits 1 if some parts
+had an incompatible schema (they are listed and left out)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ from pathlib import Path
 from sweep.storage import gather, load
 
 
-def gather_and_report(run_dir: Path) -> int:
-    from analysis.figures import draw_figures
-    from analysis.report import summary_table
+def gather_and_report(run_dir: Path, theory: bool = True) -> int:
+    from analysis.report import analyse
 
     report = gather(run_dir)
     df, _ = load(run_dir)
-    print(summary_table(df))
-    for path in draw_figures(df, run_dir) if len(df) else []:
-        print(f"wrote {path}")
+    analyse(df, run_dir, theory)
     for problem in report.incompatible:
         print(f"left out: {problem}", file=sys.stderr)
     print(f"wrote {report.path} ({report.rows} rows: {report.ok} ok, {report.failed} failed)")
@@ -26,10 +24,11 @@ def gather_and_report(run_dir: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not Path(argv[0]).is_dir():
-        print("usage: python -m sweep.gather RUN_DIR (a directory)", file=sys.stderr)
+    args = [a for a in argv if a != "--no-theory"]
+    if len(args) != 1 or not Path(args[0]).is_dir():
+        print("usage: python -m sweep.gather RUN_DIR [--no-theory]", file=sys.stderr)
         return 2
-    return gather_and_report(Path(argv[0]))
+    return gather_and_report(Path(args[0]), theory="--no-theory" not in argv)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from sweep.storage import SCHEMA, VOLATILE, load
 from tests.conftest import ROOT, run_cli
 
 TINY = ["network.N_E=400", "network.N_I=100", "sim.duration=300", "sim.transient=100",
-        "analysis.welch_segment=100", "run.progress=false"]
+        "analysis.welch_segment=100", "run.progress=false", "run.theory=false"]
 GRID = ["grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"]
 
 
@@ -60,7 +60,7 @@ def tree_digest(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def grid_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("grid") / "run"
-    out = sweep(run_dir, *GRID)
+    out = sweep(run_dir, *GRID, "run.theory=true")
     assert out.returncode == 0, out.stderr
     return run_dir
 
@@ -89,6 +89,15 @@ def test_sweep_writes_dataset_with_provenance(grid_run):
 
     assert ds.dataset(grid_run / "results.parquet").to_table().num_rows == 4
     assert (grid_run / "phase_diagram.png").stat().st_size > 10_000
+    # Brunel's theory for this network (C_E = 40), compared point by point.
+    agreement = (grid_run / "agreement.txt").read_text()
+    assert agreement.startswith("theory vs simulation (4 points")
+    assert "refractory deviation" in agreement
+    theory = pd.read_parquet(grid_run / "theory.parquet")
+    # The 2 x 2 grid extended by one step on every side: g 2..8, eta 1..3 (eta > 0).
+    assert sorted(theory.g.unique()) == [2, 4, 6, 8]
+    assert sorted(theory.eta.unique()) == [1, 2, 3]
+    assert set(theory.state) <= {"quiescent", "SR", "AR", "AI", "SI-fast", "SI-slow"}
 
 
 def test_resume_skips_done_points(grid_run):
@@ -198,7 +207,7 @@ def test_incompatible_parts_are_reported_not_mixed(grid_run, tmp_path):
     shutil.copytree(grid_run, run_dir)
     bad = pa.table({"point_id": ["x"], "status": ["ok"], "rate_hz": ["fast"]})
     pq.write_table(bad, run_dir / "parts" / "x.parquet")
-    out = run_cli("-m", "sweep.gather", str(run_dir))
+    out = run_cli("-m", "sweep.gather", str(run_dir), "--no-theory")
     assert out.returncode == 1
     assert "x.parquet: incompatible schema" in out.stderr
     df, meta = load(run_dir)
@@ -232,7 +241,7 @@ def test_multirun_jobs_and_gather_match_the_grid_run(grid_run, tmp_path):
                          env=env, capture_output=True, text=True, timeout=600, check=False)
     assert out.returncode == 0, out.stderr
     assert len(list((sweep_dir / "parts").glob("*.parquet"))) == 4
-    gathered = run_cli("-m", "sweep.gather", str(sweep_dir))
+    gathered = run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
     assert gathered.returncode == 0, gathered.stderr
     assert (sweep_dir / "phase_diagram.png").exists()
     multi, _ = load(sweep_dir)
