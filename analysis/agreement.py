@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.theory import Params, predict
+from analysis.theory import Params, code_version, state_map
 from sweep.config import NetworkConfig
 
 G, ETA = "network.g", "network.eta"
@@ -42,8 +42,6 @@ def _axis(values: np.ndarray) -> np.ndarray:
 
 def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:
     """Theory at every (g, eta) of the extended grid: state, nu0, f_unstable, margin."""
-    from joblib import Parallel, delayed
-
     p = network_params(df)
     th = df.iloc[0]
     f_fast, q_rate = th["analysis.f_fast"], th["analysis.quiescent_rate"]
@@ -51,18 +49,13 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
     etas = _axis(df[ETA].to_numpy())
     gs, etas = gs[gs >= 0], etas[etas > 0]
     cache = Path(run_dir) / THEORY_FILE if run_dir else None
-    key = repr((p, f_fast, q_rate))
+    key = repr((p, f_fast, q_rate, code_version()))
     if cache and cache.exists():
         cached = pd.read_parquet(cache)
         if (cached.attrs.get("key") == key and
                 set(zip(cached.g, cached.eta, strict=True)) >= {(g, e) for g in gs for e in etas}):
             return cached
-    pairs = [(g, e) for g in gs for e in etas]
-    preds = Parallel(n_jobs=jobs)(delayed(predict)(p, g, e, f_fast, q_rate) for g, e in pairs)
-    out = pd.DataFrame({"g": [g for g, _ in pairs], "eta": [e for _, e in pairs],
-                        "state": [r.state for r in preds], "nu0": [r.nu0 for r in preds],
-                        "f_unstable": [r.f_unstable for r in preds],
-                        "margin": [float(r.margin) for r in preds]})
+    out = state_map(p, gs, etas, f_fast, q_rate, jobs)
     out.attrs["key"] = key
     if cache:
         out.to_parquet(cache)

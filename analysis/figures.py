@@ -205,3 +205,32 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[P
         out.append(phase_diagram(sub, run_dir / name, title, lines))
     f8 = fig8(df, run_dir, run_dir / "fig8.png") if "spikes_file" in df else None
     return out + ([f8] if f8 else [])
+
+
+def theory_figure(theory: pd.DataFrame, params, path: Path) -> Path:
+    """Brunel's Fig. 2 from the theory alone: states, their boundaries, and nu0."""
+    names = [*STATES, "failed"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
+    cells = theory.rename(columns={"g": G, "eta": ETA})
+    ax = axes[0]
+    _mesh(ax, cells, cells["state"].map({s: i for i, s in enumerate(names)}),
+          cmap=ListedColormap([STATE_COLORS[s] for s in names]), vmin=-0.5,
+          vmax=len(names) - 0.5)
+    theory_boundaries(ax, theory)
+    _theory_labels(ax, theory)
+    ax.set_title("states of the asynchronous-state stability analysis")
+    ax = axes[1]
+    im = _mesh(ax, cells, cells["nu0"].where(cells["nu0"] > 0.1), norm=LogNorm(),
+               cmap="viridis")
+    theory_boundaries(ax, theory)
+    fig.colorbar(im, ax=ax, label="ν0 (Hz)")
+    ax.set_title("stationary rate ν0")
+    for ax in axes:
+        ax.set_xlabel("g (relative strength of inhibition)")
+        ax.set_ylabel("η = ν_ext / ν_thr")
+    fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
+                 f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
+                 f"τ_rp={params.tau_rp} ms", fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import integrate, optimize, special
@@ -114,28 +115,25 @@ def nu0(p: Params, g: float, eta: float) -> float:
     return roots[-1] if roots else 0.0
 
 
-def _pcfd(order: complex, z: float) -> complex:
-    import mpmath
-
-    return complex(mpmath.pcfd(order, z))
-
-
 def rate_response(p: Params, mu: float, sigma: float, r0: float, w: float
                   ) -> tuple[complex, complex]:
     """(chi_mu, chi_D) at angular frequency w (units of 1/tau), for a neuron with input
     mean mu and std sigma (mV) firing at r0 = nu0 tau. chi_mu is per mV of mean,
     chi_D per mV^2 of noise intensity Dn = sigma^2 / 2, both in units of 1/tau."""
+    import mpmath  # arbitrary exponent range: D_a(x) and e^Delta overflow doubles at high rates
+
     dn = sigma**2 / 2
     x_t, x_r = (mu - p.theta) / math.sqrt(dn), (mu - p.V_r) / math.sqrt(dn)
     delta = (p.V_r**2 - p.theta**2 + 2 * mu * (p.theta - p.V_r)) / (4 * dn)
-    e_delta = math.exp(delta)
-    iw = 1j * w
-    den = _pcfd(iw, x_t) - e_delta * np.exp(iw * p.tau_rp / p.tau) * _pcfd(iw, x_r)
+    e_delta = mpmath.exp(delta)
+    iw = mpmath.mpc(0, w)
+    pcfd = mpmath.pcfd
+    den = pcfd(iw, x_t) - e_delta * mpmath.exp(iw * p.tau_rp / p.tau) * pcfd(iw, x_r)
     chi_mu = (r0 * iw / (math.sqrt(dn) * (iw - 1))
-              * (_pcfd(iw - 1, x_t) - e_delta * _pcfd(iw - 1, x_r)) / den)
+              * (pcfd(iw - 1, x_t) - e_delta * pcfd(iw - 1, x_r)) / den)
     chi_d = (r0 * iw * (iw - 1) / (dn * (2 - iw))
-             * (_pcfd(iw - 2, x_t) - e_delta * _pcfd(iw - 2, x_r)) / den)
-    return chi_mu, chi_d
+             * (pcfd(iw - 2, x_t) - e_delta * pcfd(iw - 2, x_r)) / den)
+    return complex(chi_mu), complex(chi_d)
 
 
 def loop_gain(p: Params, g: float, eta: float, w: float, rate: float | None = None) -> complex:
@@ -200,3 +198,69 @@ def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
     f = max(modes, key=lambda m: m[1])[0]
     state = "SR" if excitatory else ("SI-fast" if f >= f_fast else "SI-slow")
     return Prediction(state, nu, f, margin)
+
+
+def state_map(p: Params, gs, etas, f_fast: float = 60.0, quiescent_rate: float = 0.2,
+              jobs: int = -1, code: str = ""):
+    """``predict`` at every (g, eta) of the grid gs x etas, in parallel processes: a
+    DataFrame with g, eta, state, nu0, f_unstable, margin. ``code`` only keys caches
+    (``code_version()``)."""
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    pairs = [(float(g), float(e)) for g in gs for e in etas]
+    preds = Parallel(n_jobs=jobs)(delayed(predict)(p, g, e, f_fast, quiescent_rate)
+                                  for g, e in pairs)
+    return pd.DataFrame({"g": [g for g, _ in pairs], "eta": [e for _, e in pairs],
+                         "state": [r.state for r in preds], "nu0": [r.nu0 for r in preds],
+                         "f_unstable": [r.f_unstable for r in preds],
+                         "margin": [float(r.margin) for r in preds]})
+
+
+def code_version() -> str:
+    """A hash of this module's source: cached theory results are keyed by it."""
+    import hashlib
+
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.theory [overrides] [--step S] [--out FILE]``: Brunel's Fig. 2
+    (theory only) for the configured network (default: the standard one)."""
+    import argparse
+    import os
+    import sys
+    import time
+
+    import numpy as np
+    from joblib import Memory
+
+    from analysis.figures import theory_figure
+    from sweep.config import ConfigError, load_config
+
+    ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    ap.add_argument("--step", type=float, default=0.5, help="grid step in g and eta")
+    ap.add_argument("--out", type=Path, default=Path("fig2_theory.png"))
+    ap.add_argument("overrides", nargs="*", help="e.g. network=small or network.D=3")
+    args = ap.parse_args(argv)
+    try:
+        cfg = load_config(["network=brunel_a", *args.overrides])
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    p = Params.from_config(cfg.network)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "brunel-sweep"
+    cached_map = Memory(cache, verbose=0).cache(state_map)
+    t0 = time.perf_counter()
+    gs = np.round(np.arange(args.step, 8 + 1e-9, args.step), 6)
+    etas = np.round(np.arange(args.step, 4 + 1e-9, args.step), 6)
+    grid = cached_map(p, gs, etas, cfg.analysis.f_fast, cfg.analysis.quiescent_rate,
+                      code=code_version())
+    theory_figure(grid, p, args.out)
+    print(f"wrote {args.out} ({len(grid)} points, {time.perf_counter() - t0:.1f} s; "
+          f"cache {cache})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
