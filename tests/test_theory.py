@@ -68,3 +68,36 @@ def test_params_from_config():
     from sweep.config import load_config
 
     assert theory.Params.from_config(load_config(["network=brunel_a"]).network) == STANDARD
+
+
+def test_fig2_command_draws_and_caches(tmp_path):
+    from tests.conftest import run_cli
+
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = ("-m", "analysis.theory", "--step", "2", "--out", str(tmp_path / "f.png"))
+    first, again = run_cli(*args, env=cache), run_cli(*args, env=cache)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+    assert "(8 points" in first.stdout and any((tmp_path / "cache").rglob("*"))
+    assert "(8 points" in again.stdout
+
+
+def test_agreement_counts_only_points_far_from_boundaries():
+    import pandas as pd
+
+    from analysis.agreement import compare, report
+
+    # Theory: AI for g <= 5, SI-fast for g >= 6, on g 3..8 x eta 1..3.
+    theory = pd.DataFrame([(g, e, "AI" if g <= 5 else "SI-fast", 10.0 * e)
+                           for g in range(3, 9) for e in (1, 2, 3)],
+                          columns=["g", "eta", "state", "nu0"])
+    sim = pd.DataFrame([(g, 2, s, r, 0.5) for g, s, r in
+                        [(4, "AI", 21.0), (5, "AI", 20.0), (6, "AI", 20.0), (7, "SI-fast", 20.0)]],
+                       columns=["network.g", "network.eta", "state", "rate_hz", "cv_isi"])
+    sim["status"] = "ok"
+    cmp = compare(sim, theory)
+    # g = 5 and 6 sit next to the boundary; g = 4 (AI) and 7 (SI-fast) are far from it.
+    assert cmp.far.tolist() == [True, False, False, True]
+    text = report(cmp)
+    assert "state agreement, far points: 100% (2/2)" in text
+    assert "rate vs nu0 in the AI region (1 far points): mean +5.0%" in text
