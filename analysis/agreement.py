@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
 from sweep.config import NetworkConfig
+from sweep.model import DEVIATION_NOTE
 
 G, ETA = "network.g", "network.eta"
 THEORY_FILE = "theory.parquet"
@@ -100,8 +101,7 @@ def report(cmp: pd.DataFrame) -> str:
         lines.append(f"rate vs nu0 in the AI region ({len(ai)} far points): "
                      f"mean {err.mean():+.1%}, median |error| {err.abs().median():.1%}, "
                      f"max |error| {err.abs().max():.1%}")
-    lines.append("rates include MOOSE's refractory deviation (+2.5% at N=12,500, +18% at N=2,500 "
-                 "for g=5, eta=2; README); python -m sweep.reference measures it per network")
+    lines.append(f"rates include the deviation: {DEVIATION_NOTE}")
     return "\n".join(lines)
 
 

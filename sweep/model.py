@@ -10,6 +10,15 @@ from sweep.config import Config, steps
 MS = 1e-3  # s per ms
 MV = 1e-3  # V per mV
 
+# Where MOOSE cannot follow Brunel's model (README, "The model, and where MOOSE departs
+# from it"): carried by every result, the dataset's metadata and every report.
+DEVIATION = "moose-lif-refractory-accumulates"
+DEVIATION_NOTE = (
+    "MOOSE's LIF accumulates input during the refractory period (Brunel's neuron ignores "
+    "it): rates are higher, +2.5% at N=12,500 and +18% at N=2,500 (g=5, eta=2), +43% at "
+    "N=12,500 and +126% at N=2,500 (g=3, eta=2, near saturation); python -m "
+    "sweep.reference measures it for any network")
+
 
 @dataclass(frozen=True)
 class Derived:

@@ -13,9 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sweep.config import Config, ConfigError, load_config
-
-# Stated wherever results are reported (README, "Model and MOOSE's deviations").
-DEVIATION = "moose-lif-refractory-accumulates"
+from sweep.model import DEVIATION
 
 
 def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sweep.config import Config
-from sweep.model import derive
+from sweep.model import DEVIATION_NOTE, derive
 
 SCHEMA_VERSION = "1"
 META_KEY = b"brunel_sweep"
@@ -207,10 +207,7 @@ def gather(run_dir: Path) -> GatherReport:
                                 default=None)),
         "gathered_at": now().isoformat(),
         "incompatible_parts": incompatible,
-        "deviation": "MOOSE's LIF accumulates input during the refractory period (Brunel's "
-                     "neuron ignores it): rates are higher, +2.5% at N=12,500 and +18% at "
-                     "N=2,500 (g=5, eta=2), +43% at N=12,500 and +126% at N=2,500 (g=3, "
-                     "eta=2, near saturation); see README.",
+        "deviation": DEVIATION_NOTE,
     }
     table = table.replace_schema_metadata({**(SCHEMA.metadata or {}),
                                            META_KEY: json.dumps(meta).encode()})

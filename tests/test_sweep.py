@@ -92,7 +92,7 @@ def test_sweep_writes_dataset_with_provenance(grid_run):
     # Brunel's theory for this network (C_E = 40), compared point by point.
     agreement = (grid_run / "agreement.txt").read_text()
     assert agreement.startswith("theory vs simulation (4 points")
-    assert "refractory deviation" in agreement
+    assert "accumulates input during the refractory period" in agreement
     theory = pd.read_parquet(grid_run / "theory.parquet")
     # The 2 x 2 grid extended by one step on every side: g 2..8, eta 1..3 (eta > 0).
     assert sorted(theory.g.unique()) == [2, 4, 6, 8]
