@@ -15,6 +15,7 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.patches import Patch
 
 from analysis.states import STATES
+from sweep.config import POINT_GROUPS
 
 STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": "#2ca02c",
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
@@ -189,7 +190,7 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[P
     from analysis.agreement import theory_grid
 
     run_dir = Path(run_dir)
-    config_cols = [c for c in df.columns if c.split(".")[0] in ("network", "sim", "analysis")]
+    config_cols = [c for c in df.columns if c.split(".")[0] in POINT_GROUPS]
     others = [c for c in config_cols if c not in (G, ETA) and df[c].nunique() > 1]
     out = []
     groups = df.groupby(others) if others else [((), df)]

@@ -20,7 +20,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sweep.config import ConfigError, from_dictconfig, load_config, register_schema
+from sweep.config import (
+    POINT_GROUPS,
+    ConfigError,
+    from_dictconfig,
+    load_config,
+    register_schema,
+)
 
 # Hydra flags after which the command runs no job: nothing to check.
 _INFO_FLAGS = {"-h", "--help", "--hydra-help", "-i", "--info", "-c", "--cfg", "-p", "--package",
@@ -54,7 +60,7 @@ def job_params(cfg) -> dict:
     for override in HydraConfig.get().overrides.task:
         key = override.split("=", 1)[0].lstrip("+~")
         group, _, name = key.partition(".")
-        if group in ("network", "sim", "analysis") and name:
+        if group in POINT_GROUPS and name:
             params[key] = getattr(getattr(cfg, group), name)
     return params
 

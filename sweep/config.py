@@ -100,6 +100,15 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
 
 
+POINT_GROUPS = ("network", "sim", "analysis")  # what defines a point; grid and run do not
+
+
+def point_keys() -> dict[str, Any]:
+    """Every setting of a point, by dotted key ("network.g"), with its schema type."""
+    groups = {f.name: f.default_factory for f in dataclasses.fields(Config)}
+    return {f"{g}.{f.name}": f.type for g in POINT_GROUPS for f in dataclasses.fields(groups[g])}
+
+
 def register_schema() -> None:
     """Register the schema so that ``conf/config.yaml`` can name it in its defaults."""
     from hydra.core.config_store import ConfigStore

@@ -18,9 +18,15 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sweep.config import Config, ConfigError, GridConfig, RunConfig, from_dictconfig
+from sweep.config import (
+    Config,
+    ConfigError,
+    GridConfig,
+    RunConfig,
+    from_dictconfig,
+    point_keys,
+)
 
-SWEEPABLE = ("network", "sim", "analysis")
 MAX_POINTS = 100_000
 
 
@@ -29,16 +35,6 @@ class Point:
     point_id: str
     params: dict[str, Any]  # swept key -> value, including "replicate"
     config: Config  # resolved, with the point's own seed in sim.seed
-
-
-def _leaf_keys() -> dict[str, type]:
-    """Every settable key of a point, dotted, with its schema type."""
-    out = {}
-    for group in SWEEPABLE:
-        schema = {f.name: f for f in dataclasses.fields(Config)}[group].default_factory
-        for f in dataclasses.fields(schema):
-            out[f"{group}.{f.name}"] = f.type
-    return out
 
 
 def _is_range(spec: Any) -> bool:
@@ -75,7 +71,7 @@ def axis_values(key: str, spec: Any) -> list[Any]:
 
 def flatten_axes(axes: dict[str, Any], prefix: str = "") -> dict[str, list[Any]]:
     """{"network": {"g": [..]}} -> {"network.g": [..]}; each leaf checked against the schema."""
-    known = _leaf_keys()
+    known = point_keys()
     out: dict[str, list[Any]] = {}
     for name, spec in axes.items():
         key = f"{prefix}{name}"

@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402
 from sweep.instance import Instance, draw_instance  # noqa: E402
-from sweep.model import MS, MV, Derived, MooseParams, derive, to_moose  # noqa: E402
+from sweep.model import MS, MV, Derived, MooseParams, to_moose  # noqa: E402
 
 ROOT = "/brunel"
 # Ticks used by the classes below: StimulusTable 0, SimpleSynHandler 1, LIF 2, Table 8.
@@ -82,13 +82,13 @@ def _set_clocks(dt: float) -> None:
 def build(cfg: Config) -> Network:
     """Create the neurons, wire them, attach drive and recorders. Units: SI inside."""
     t0 = time.perf_counter()
-    d = derive(cfg)
+    inst = draw_instance(cfg)
+    d = inst.derived
     p = to_moose(cfg, d)
     if d.N > SPARSE_MSG_LIMIT:
         raise BuildError(f"N={d.N} exceeds MOOSE's Sparse message limit {SPARSE_MSG_LIMIT}")
     if moose.exists(ROOT):
         raise BuildError(f"{ROOT} exists: build each network in a fresh process")
-    inst = draw_instance(cfg)
     moose.seed(cfg.sim.seed)
     _set_clocks(p.dt)
     moose.Neutral(ROOT)

@@ -26,12 +26,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sweep.config import Config
+from sweep.config import POINT_GROUPS, Config, point_keys
 from sweep.model import DEVIATION_NOTE, derive
 
 SCHEMA_VERSION = "1"
 META_KEY = b"brunel_sweep"
-SWEPT_GROUPS = ("network", "sim", "analysis")
 RESULTS = "results.parquet"
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
           "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
@@ -40,12 +39,8 @@ _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string
 def _config_fields() -> list[pa.Field]:
     """Every network/sim/analysis setting as a column named by its dotted key; the
     point's seed is the ``seed`` column."""
-    fields = []
-    for group in SWEPT_GROUPS:
-        schema = {f.name: f for f in dataclasses.fields(Config)}[group].default_factory
-        fields += [pa.field(f"{group}.{f.name}", _ARROW[f.type], nullable=False)
-                   for f in dataclasses.fields(schema) if f"{group}.{f.name}" != "sim.seed"]
-    return fields
+    return [pa.field(key, _ARROW[kind], nullable=False)
+            for key, kind in point_keys().items() if key != "sim.seed"]
 
 
 SCHEMA = pa.schema([
@@ -95,7 +90,7 @@ def base_row(point_id: str, replicate: int, cfg: Config) -> dict[str, Any]:
     row: dict[str, Any] = {f.name: None for f in SCHEMA}
     row.update(point_id=point_id, replicate=replicate, seed=cfg.sim.seed, N=d.N, C_E=d.C_E,
                C_I=d.C_I, nu_thr=d.nu_thr, nu_ext=d.nu_ext, host=socket.gethostname())
-    for group in SWEPT_GROUPS:
+    for group in POINT_GROUPS:
         for key, value in dataclasses.asdict(getattr(cfg, group)).items():
             if f"{group}.{key}" != "sim.seed":
                 row[f"{group}.{key}"] = value
@@ -192,7 +187,7 @@ def gather(run_dir: Path) -> GatherReport:
         tables.append(table)
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     order = [("network.g", "ascending"), ("network.eta", "ascending")]
-    order += [(f.name, "ascending") for f in SCHEMA if f.name.split(".")[0] in SWEPT_GROUPS]
+    order += [(f.name, "ascending") for f in SCHEMA if f.name.split(".")[0] in POINT_GROUPS]
     order += [("replicate", "ascending"), ("point_id", "ascending")]
     table = table.sort_by(order)
     status = table.column("status").to_pylist()
