@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.theory import Params, code_version, state_map
 from sweep.config import NetworkConfig
 from sweep.model import DEVIATION_NOTE
+from sweep.reference import REFERENCE_FILE
 
 G, ETA = "network.g", "network.eta"
 THEORY_FILE = "theory.parquet"
@@ -68,6 +69,7 @@ def compare(df: pd.DataFrame, theory: pd.DataFrame) -> pd.DataFrame:
     from a theoretical boundary."""
     state = {(r.g, r.eta): r.state for r in theory.itertuples()}
     nu = {(r.g, r.eta): r.nu0 for r in theory.itertuples()}
+    cv = {(r.g, r.eta): r.cv for r in theory.itertuples()}
     gs, etas = np.unique(theory.g), np.unique(theory.eta)
     ok = df[df.status == "ok"].copy()
     rows = []
@@ -75,39 +77,68 @@ def compare(df: pd.DataFrame, theory: pd.DataFrame) -> pd.DataFrame:
         i, j = np.searchsorted(gs, r[G]), np.searchsorted(etas, r[ETA])
         around = {state.get((gs[a], etas[b])) for a in range(max(i - 1, 0), min(i + 2, gs.size))
                   for b in range(max(j - 1, 0), min(j + 2, etas.size))}
-        rows.append({"theory_state": state[(gs[i], etas[j])], "nu0": nu[(gs[i], etas[j])],
+        at = (gs[i], etas[j])
+        rows.append({"theory_state": state[at], "nu0": nu[at], "cv_theory": cv[at],
                      "far": len(around) == 1})
     return pd.concat([ok.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
 
 
-def report(cmp: pd.DataFrame) -> str:
+def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
+    """State agreement per theory state and the AI-region rate and CV, for one model's
+    columns (``state``, ``rate``, ``cv``) of the far points."""
+    match = far[state] == far.theory_state
+    lines = [f"state agreement, far points: {match.mean():.0%} ({match.sum()}/{len(far)})"]
+    for s, sub in far.groupby("theory_state"):
+        lines.append(f"  theory {s}: {(sub[state] == s).sum()}/{len(sub)} simulated as {s}")
+    ai = far[(far.theory_state == "AI") & (far.nu0 > 0)]
+    if len(ai):
+        err = ai[rate] / ai.nu0 - 1
+        lines.append(f"rate vs nu0 in the AI region ({len(ai)} far points): "
+                     f"mean {err.mean():+.1%}, median |error| {err.abs().median():.1%}, "
+                     f"max |error| {err.abs().max():.1%}")
+        lines.append(f"CV of ISIs in the AI region: median {ai[cv].median():.2f}, the "
+                     f"theory's (Poisson inputs) {ai.cv_theory.median():.2f}")
+    return lines
+
+
+def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None,
+           model: str = "MOOSE") -> str:
     """The agreement report: matches per theory state among points far from a boundary,
-    the points that disagree, and the rate error against nu0 in the AI region."""
+    the points that disagree, and the rate error against nu0 in the AI region. With
+    ``reference`` (``sweep.reference.reference_run``: the same points with Brunel's
+    neuron), the same scores for it and MOOSE's rate excess over it. ``model`` names
+    what simulated ``cmp``."""
     far = cmp[cmp.far]
     match = far.state == far.theory_state
     lines = [f"theory vs simulation ({len(cmp)} points, {len(far)} farther than one grid step "
              f"from a theoretical boundary)"]
     if len(far):
-        lines.append(f"state agreement, far points: {match.mean():.0%} ({match.sum()}/{len(far)})")
-        for s, sub in far.groupby("theory_state"):
-            m = (sub.state == s).sum()
-            lines.append(f"  theory {s}: {m}/{len(sub)} simulated as {s}")
+        lines += [f"{model}:", *_scores(far, "state", "rate_hz", "cv_isi")]
     for _, r in far[~match].iterrows():
         lines.append(f"  disagree: g={r[G]:g} eta={r[ETA]:g}: theory {r.theory_state}, "
                      f"simulated {r.state} ({r.rate_hz:.1f} Hz, CV {r.cv_isi:.2f})")
-    ai = far[(far.theory_state == "AI") & (far.nu0 > 0)]
-    if len(ai):
-        err = ai.rate_hz / ai.nu0 - 1
-        lines.append(f"rate vs nu0 in the AI region ({len(ai)} far points): "
-                     f"mean {err.mean():+.1%}, median |error| {err.abs().median():.1%}, "
-                     f"max |error| {err.abs().max():.1%}")
-    lines.append(f"rates include the deviation: {DEVIATION_NOTE}")
+    if model != "MOOSE":
+        return "\n".join(lines)
+    lines.append(f"MOOSE's rates include the deviation: {DEVIATION_NOTE}")
+    if reference is None or not len(far):
+        lines.append("Brunel's neuron on the same instances: not measured "
+                     "(python -m sweep.reference --run RUN_DIR)")
+        return "\n".join(lines)
+    ref = far.merge(reference, on="point_id", suffixes=("", "_brunel"))
+    lines += [f"Brunel's neuron on the same instances ({len(ref)} far points; numpy "
+              "reference, input during refractoriness ignored):",
+              *_scores(ref, "state_brunel", "rate_hz_brunel", "cv_isi_brunel")]
+    excess = ref.rate_hz / ref.rate_hz_brunel - 1
+    lines.append(f"MOOSE's deviation, rate over Brunel's neuron: median {excess.median():+.1%}, "
+                 f"range {excess.min():+.1%} to {excess.max():+.1%}; "
+                 f"{(ref.state != ref.state_brunel).sum()} points change state")
     return "\n".join(lines)
 
 
 def write_report(df: pd.DataFrame, run_dir: Path) -> tuple[str, pd.DataFrame]:
     """Compute (or load) the theory, write ``agreement.txt`` beside the results."""
     theory = theory_grid(df, run_dir)
-    text = report(compare(df, theory))
+    ref_path = Path(run_dir) / REFERENCE_FILE
+    text = report(compare(df, theory), pd.read_parquet(ref_path) if ref_path.exists() else None)
     (Path(run_dir) / REPORT_FILE).write_text(text + "\n")
     return text, theory

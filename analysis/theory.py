@@ -86,6 +86,27 @@ def siegert(p: Params, mu: float, sigma: float) -> float:
     return 1.0 / (p.tau_rp * 1e-3 + p.tau * 1e-3 * SQRT_PI * integral)
 
 
+def isi_cv(p: Params, mu: float, sigma: float) -> float:
+    """CV of the LIF's inter-spike intervals under white-noise input (the second moment of
+    the first-passage time, e.g. Tuckwell 1988):
+    CV^2 = 2 pi (nu tau)^2 int_{y_r}^{y_th} dx e^{x^2}
+    int_{-inf}^{x} dy e^{y^2} (1 + erf y)^2, written with erfcx so that nothing overflows.
+    1 in the Poisson limit (rare spikes), 0 for a noiseless mean-driven neuron."""
+    y_th, y_r = (p.theta - mu) / sigma, (p.V_r - mu) / sigma
+    nu = siegert(p, mu, sigma)
+    if nu == 0.0:
+        return 1.0  # no spikes to speak of: the Poisson limit
+
+    def inner(x: float) -> float:  # e^{x^2} int_{-inf}^{x} e^{y^2} (1 + erf y)^2 dy
+        f = lambda y: math.exp(x * x - y * y) * special.erfcx(-y) ** 2  # noqa: E731
+        if x <= 0:
+            return integrate.quad(f, -np.inf, x)[0]
+        return integrate.quad(f, -np.inf, 0)[0] + integrate.quad(f, 0, x, limit=200)[0]
+
+    outer, _ = integrate.quad(inner, y_r, y_th, limit=200)
+    return math.sqrt(2 * math.pi * outer) * nu * p.tau * 1e-3
+
+
 def _residual(p: Params, g: float, nu_ext: float, nu: float) -> float:
     return siegert(p, *mu_sigma(p, g, nu_ext, nu)) - nu
 
@@ -179,6 +200,7 @@ class Prediction:
     nu0: float  # Hz
     f_unstable: float | None  # Hz, the most unstable mode (largest Re G above 1)
     margin: float  # max Re G over real-axis crossings, minus 1 (< 0: stable)
+    cv: float  # CV of ISIs of the stationary state (diffusion approximation)
 
 
 def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
@@ -189,21 +211,22 @@ def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
     frequency against ``f_fast`` (the same split as the classifier)."""
     nu = nu0(p, g, eta)
     if nu < quiescent_rate:
-        return Prediction("quiescent", nu, None, -1.0)
+        return Prediction("quiescent", nu, None, -1.0, 1.0)
+    cv = isi_cv(p, *mu_sigma(p, g, eta * p.nu_thr, nu))
     modes = unstable_modes(p, g, eta, rate=nu)
     margin = max((re for _, re in modes), default=0.0) - 1.0
     excitatory = g * p.gamma < 1
     if margin <= 0:
-        return Prediction("AR" if excitatory else "AI", nu, None, margin)
+        return Prediction("AR" if excitatory else "AI", nu, None, margin, cv)
     f = max(modes, key=lambda m: m[1])[0]
     state = "SR" if excitatory else ("SI-fast" if f >= f_fast else "SI-slow")
-    return Prediction(state, nu, f, margin)
+    return Prediction(state, nu, f, margin, cv)
 
 
 def state_map(p: Params, gs, etas, f_fast: float = 60.0, quiescent_rate: float = 0.2,
               jobs: int = -1, code: str = ""):
     """``predict`` at every (g, eta) of the grid gs x etas, in parallel processes: a
-    DataFrame with g, eta, state, nu0, f_unstable, margin. ``code`` only keys caches
+    DataFrame with g, eta, state, nu0, f_unstable, margin, cv. ``code`` only keys caches
     (``code_version()``)."""
     import pandas as pd
     from joblib import Parallel, delayed
@@ -214,7 +237,8 @@ def state_map(p: Params, gs, etas, f_fast: float = 60.0, quiescent_rate: float =
     return pd.DataFrame({"g": [g for g, _ in pairs], "eta": [e for _, e in pairs],
                          "state": [r.state for r in preds], "nu0": [r.nu0 for r in preds],
                          "f_unstable": [r.f_unstable for r in preds],
-                         "margin": [float(r.margin) for r in preds]})
+                         "margin": [float(r.margin) for r in preds],
+                         "cv": [r.cv for r in preds]})
 
 
 def code_version() -> str:

@@ -69,14 +69,15 @@ def job_params(cfg) -> dict:
 def hydra_main(dcfg: DictConfig) -> int:
     from sweep.gather import gather_and_report
     from sweep.grid import make_point
-    from sweep.runner import run_points, run_sweep
+    from sweep.runner import pending, run_points, run_sweep
     from sweep.storage import gather
 
     cfg = from_dictconfig(dcfg)
     hc = HydraConfig.get()
-    if hc.mode == RunMode.MULTIRUN:
-        point = make_point(cfg, job_params(cfg))
-        run_points([point], Path(hc.sweep.dir), cfg.run)
+    if hc.mode == RunMode.MULTIRUN:  # one point; skipped when its part is there (resume)
+        sweep_dir = Path(hc.sweep.dir)
+        todo = pending([make_point(cfg, job_params(cfg))], sweep_dir, cfg.run.retry_failed)
+        run_points(todo, sweep_dir, cfg.run)
         return 0
     run_dir = Path(hc.runtime.output_dir)
     try:

@@ -92,12 +92,26 @@ class RunConfig:
 
 
 @dataclass
+class SlurmConfig:
+    """Array jobs (``python -m sweep.slurm``): each task runs one shard of points."""
+
+    points_per_task: int = 4  # shard size
+    max_running: int = 0  # array throttle (--array=0-K%max_running); 0: no throttle
+    cpus_per_task: int = 1  # also the points a task runs at once
+    mem_mb: int = 8000  # per task
+    time: str = "02:00:00"  # per task, sbatch --time format
+    partition: str | None = None  # None: the cluster's default
+    extra: list[str] = field(default_factory=list)  # more sbatch options, e.g. --account=x
+
+
+@dataclass
 class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     grid: GridConfig = field(default_factory=GridConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    slurm: SlurmConfig = field(default_factory=SlurmConfig)
 
 
 POINT_GROUPS = ("network", "sim", "analysis")  # what defines a point; grid and run do not
@@ -149,6 +163,7 @@ def validate(cfg: Config) -> None:
                        "run.mem_cap_mb": r.mem_cap_mb}.items():
         if not value > 0:
             _fail(key, getattr(r, key.split(".")[1]), ">= 0" if key == "run.jobs" else "> 0")
+    _validate_slurm(cfg.slurm)
     if not 0 < n.epsilon <= 1:
         _fail("network.epsilon", n.epsilon, "in (0, 1]")
     if n.V_r >= n.theta:
@@ -184,10 +199,32 @@ def validate(cfg: Config) -> None:
             _fail(key, value, f">= sim.dt={s.dt} ms")
 
 
+SLURM_TIME = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$")
+
+
+def _validate_slurm(sl: SlurmConfig) -> None:
+    for key in ("points_per_task", "cpus_per_task", "mem_mb"):
+        if not getattr(sl, key) >= 1:
+            _fail(f"slurm.{key}", getattr(sl, key), ">= 1")
+    if sl.max_running < 0:
+        _fail("slurm.max_running", sl.max_running, ">= 0 (0: no throttle)")
+    if not SLURM_TIME.match(sl.time):
+        _fail("slurm.time", sl.time, "a Slurm time: minutes, MM:SS, HH:MM:SS or D-HH[:MM[:SS]]")
+    if sl.partition is not None and not re.fullmatch(r"[\w.,-]+", sl.partition):
+        _fail("slurm.partition", sl.partition, "a partition name (letters, digits, _ . , -)")
+    for option in sl.extra:
+        if not re.fullmatch(r"--[a-z][\w-]*(=\S.*)?", option) or option.split("=")[0] in (
+                "--array", "--output", "--error", "--parsable"):
+            _fail("slurm.extra", option, "sbatch long options like '--account=name' "
+                  "(not --array, --output, --error, --parsable: the sweep sets them)")
+
+
 def config_from_dict(d: dict[str, Any]) -> Config:
     """A Config from ``dataclasses.asdict`` output, already validated where it was made
-    (no OmegaConf: this is what a point's process starts from)."""
-    return Config(**{f.name: f.default_factory(**d[f.name]) for f in dataclasses.fields(Config)})
+    (no OmegaConf: this is what a point's process starts from). Groups left out take
+    their defaults."""
+    return Config(**{f.name: f.default_factory(**d.get(f.name, {}))
+                     for f in dataclasses.fields(Config)})
 
 
 def _check_keys(node: Any, schema: type, prefix: str = "") -> None:
@@ -257,9 +294,23 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
         with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
             return hydra_compose(config_name=config_name, overrides=list(overrides))
     except Exception as err:  # Hydra raises several unrelated types here
-        raise ConfigError(_one_line(err)) from None
+        raise ConfigError(_bad_override(overrides) or _one_line(err)) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _bad_override(overrides: list[str]) -> str | None:
+    """The first override Hydra's grammar rejects, as a one-line message."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for override in overrides:
+        try:
+            parser.parse_override(override)
+        except Exception:  # Hydra's grammar errors
+            return (f"{override}: not a valid override; quote values with special characters, "
+                    "e.g. slurm.extra='[\"--account=lab\"]'")
+    return None
 
 
 def standard_size(n: int) -> list[str]:

@@ -9,6 +9,10 @@ adds it at the first free step (``accumulate=True``).
 
 ``python -m sweep.reference [--sizes N ...] [--moose] [overrides]`` prints both
 rates per size (and the MOOSE run's with ``--moose``).
+``python -m sweep.reference --run RUN_DIR`` re-simulates every point of a gathered run
+with Brunel's neuron on the same instance and writes its statistics to
+``RUN_DIR/reference.parquet``: the agreement report then gives MOOSE's deviation per
+point and the agreement the exact model would have.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from sweep.config import Config, ConfigError, load_config, standard_size
+from sweep.config import Config, ConfigError, config_from_dict, load_config, standard_size
 from sweep.instance import draw_instance
 
 
@@ -93,6 +98,76 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
     return ReferenceRun(t[order], i[order], vm, inst.vm_ids, time.perf_counter() - t0)
 
 
+REFERENCE_FILE = "reference.parquet"
+STAT_COLUMNS = ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "osc_power", "state")
+
+
+def brunel_stats(cfg: Config) -> dict:
+    """The point's statistics with Brunel's neuron (input ignored while refractory)."""
+    from analysis.summary import summarize
+
+    run = simulate_reference(cfg, accumulate=False)
+    s, n = cfg.sim, cfg.network
+    stats = summarize(run.spike_times, run.spike_ids, run.vm, n.N_E + n.N_I, s.transient,
+                      s.duration, s.dt, cfg.analysis)
+    return {k: stats[k] for k in STAT_COLUMNS}
+
+
+def _row_config(row: dict) -> Config:
+    from sweep.config import POINT_GROUPS, point_keys
+
+    groups: dict[str, dict] = {g: {} for g in POINT_GROUPS}
+    for key in point_keys():
+        group, _, name = key.partition(".")
+        value = row["seed" if key == "sim.seed" else key]
+        groups[group][name] = value.item() if hasattr(value, "item") else value
+    return config_from_dict(groups)
+
+
+def _measure(point_ids: list[str], configs: list[Config], out_dir: Path, jobs: int):
+    """Brunel's neuron at every point, in parallel -> out_dir/reference.parquet."""
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    stats = Parallel(n_jobs=jobs)(delayed(brunel_stats)(c) for c in configs)
+    out = pd.DataFrame([{"point_id": i, **s} for i, s in zip(point_ids, stats, strict=True)])
+    path = Path(out_dir) / REFERENCE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    out.to_parquet(tmp)
+    tmp.replace(path)
+    return out
+
+
+def reference_run(run_dir: Path, jobs: int = -1) -> Path:
+    """Brunel's neuron at every ok point of ``run_dir``'s dataset -> reference.parquet
+    (point_id and the statistics of ``STAT_COLUMNS``)."""
+    from sweep.storage import load
+
+    df, _ = load(run_dir)
+    rows = df[df.status == "ok"].to_dict("records")
+    _measure([r["point_id"] for r in rows], [_row_config(r) for r in rows], run_dir, jobs)
+    return Path(run_dir) / REFERENCE_FILE
+
+
+def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
+    """Brunel's neuron at every point of ``cfg.grid`` (no MOOSE run needed): writes
+    reference.parquet (same point ids as a MOOSE sweep of the grid) and returns its
+    agreement with the theory."""
+    import pandas as pd
+
+    from analysis.agreement import compare, report, theory_grid
+    from sweep.grid import expand
+    from sweep.storage import base_row
+
+    points = expand(cfg)
+    stats = _measure([p.point_id for p in points], [p.config for p in points], out_dir, jobs)
+    rows = pd.DataFrame([base_row(p.point_id, p.params["replicate"], p.config) for p in points])
+    df = rows.drop(columns=[c for c in STAT_COLUMNS if c in rows]).merge(stats, on="point_id")
+    df["status"] = "ok"
+    return report(compare(df, theory_grid(df, out_dir)), model="Brunel's neuron (numpy)")
+
+
 def _rate(run: ReferenceRun, cfg: Config) -> float:
     from analysis.stats import mean_rate
 
@@ -104,8 +179,36 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="MOOSE's refractory deviation, measured")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2500])
     ap.add_argument("--moose", action="store_true", help="also run MOOSE on each instance")
+    ap.add_argument("--run", type=Path, metavar="RUN_DIR",
+                    help="every point of a gathered run, with Brunel's neuron")
+    ap.add_argument("--grid", type=Path, metavar="OUT_DIR",
+                    help="every point of the configured grid, with Brunel's neuron only")
+    ap.add_argument("--jobs", type=int, default=-1, help="with --run/--grid: processes")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args(argv)
+    if args.grid is not None:
+        try:
+            cfg = load_config(args.overrides)
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        t0 = time.perf_counter()
+        text = reference_grid(cfg, args.grid, args.jobs)
+        (args.grid / "agreement.txt").write_text(text + "\n")
+        print(f"{text}\nwrote {args.grid} ({time.perf_counter() - t0:.0f} s)")
+        return 0
+    if args.run is not None:
+        from sweep.storage import RESULTS
+
+        if not (args.run / RESULTS).exists():
+            print(f"error: {args.run / RESULTS} not found (run python -m sweep.gather "
+                  f"{args.run})", file=sys.stderr)
+            return 2
+        t0 = time.perf_counter()
+        path = reference_run(args.run, args.jobs)
+        print(f"wrote {path} ({time.perf_counter() - t0:.0f} s); "
+              f"python -m analysis {args.run} reports it")
+        return 0
     runs = []
     try:
         for n in args.sizes:

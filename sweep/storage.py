@@ -126,6 +126,13 @@ def part_status(run_dir: Path, point_id: str) -> str | None:
         return None
 
 
+def part_error(run_dir: Path, point_id: str) -> str:
+    """The last line of a failed point's error (its reason or its traceback's end)."""
+    error = pq.read_table(part_path(run_dir, point_id), columns=["error"]).column(0)[0].as_py()
+    lines = [ln for ln in (error or "").splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "no error recorded"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -164,7 +171,7 @@ class GatherReport:
 
 
 def _run_config_text(run_dir: Path) -> str | None:
-    for name in (".hydra/config.yaml", "multirun.yaml"):
+    for name in (".hydra/config.yaml", "multirun.yaml", "slurm/config.yaml"):
         if (run_dir / name).exists():
             return (run_dir / name).read_text()
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from analysis import theory
@@ -88,12 +89,13 @@ def test_agreement_counts_only_points_far_from_boundaries():
     from analysis.agreement import compare, report
 
     # Theory: AI for g <= 5, SI-fast for g >= 6, on g 3..8 x eta 1..3.
-    theory = pd.DataFrame([(g, e, "AI" if g <= 5 else "SI-fast", 10.0 * e)
+    theory = pd.DataFrame([(g, e, "AI" if g <= 5 else "SI-fast", 10.0 * e, 0.6)
                            for g in range(3, 9) for e in (1, 2, 3)],
-                          columns=["g", "eta", "state", "nu0"])
-    sim = pd.DataFrame([(g, 2, s, r, 0.5) for g, s, r in
+                          columns=["g", "eta", "state", "nu0", "cv"])
+    sim = pd.DataFrame([(f"p{g}", g, 2, s, r, 0.5) for g, s, r in
                         [(4, "AI", 21.0), (5, "AI", 20.0), (6, "AI", 20.0), (7, "SI-fast", 20.0)]],
-                       columns=["network.g", "network.eta", "state", "rate_hz", "cv_isi"])
+                       columns=["point_id", "network.g", "network.eta", "state", "rate_hz",
+                                "cv_isi"])
     sim["status"] = "ok"
     cmp = compare(sim, theory)
     # g = 5 and 6 sit next to the boundary; g = 4 (AI) and 7 (SI-fast) are far from it.
@@ -101,3 +103,44 @@ def test_agreement_counts_only_points_far_from_boundaries():
     text = report(cmp)
     assert "state agreement, far points: 100% (2/2)" in text
     assert "rate vs nu0 in the AI region (1 far points): mean +5.0%" in text
+    assert "CV of ISIs in the AI region: median 0.50, the theory's (Poisson inputs) 0.60" in text
+    assert "Brunel's neuron on the same instances: not measured" in text
+    # The same points with Brunel's neuron: 20 Hz at g = 4 (MOOSE +5%), AI at g = 7.
+    brunel = pd.DataFrame({"point_id": ["p4", "p5", "p6", "p7"], "state": ["AI"] * 4,
+                           "rate_hz": [20.0, 20.0, 20.0, 16.0], "cv_isi": [0.7] * 4})
+    lines = report(cmp, brunel).splitlines()
+    at = lines.index("Brunel's neuron on the same instances (2 far points; numpy reference, "
+                     "input during refractoriness ignored):")
+    assert lines[at + 1] == "state agreement, far points: 50% (1/2)"
+    assert lines[at + 4].startswith("rate vs nu0 in the AI region (1 far points): mean +0.0%")
+    assert lines[-1] == ("MOOSE's deviation, rate over Brunel's neuron: median +15.0%, range "
+                         "+5.0% to +25.0%; 1 points change state")
+
+
+def test_isi_cv_limits_and_a_direct_simulation():
+    from analysis.theory import isi_cv
+
+    p = STANDARD
+    assert isi_cv(p, 5.0, 3.0) == pytest.approx(1.0, abs=0.01)  # rare spikes: Poisson
+    assert isi_cv(p, 40.0, 0.3) < 0.05  # strong mean drive, little noise: a clock
+    # One LIF under white noise, tau dV = (mu - V) dt + sigma sqrt(tau) dW: Euler-
+    # Maruyama, 1000 neurons, 3 s at 0.02 ms, threshold, reset, refractory period. The
+    # neurons are independent copies of one renewal process: their ISIs are pooled.
+    mu, sigma, dt, steps = 18.0, 4.0, 0.02, 150_000  # mV, mV, ms
+    rng = np.random.default_rng(1)
+    v, free_at = rng.uniform(p.V_r, p.theta, 1000), np.zeros(1000)
+    spikes = [[] for _ in range(1000)]
+    noise = sigma * math.sqrt(dt / p.tau)
+    for k in range(steps):
+        t = k * dt
+        free = t >= free_at
+        v = np.where(free, v + (mu - v) * dt / p.tau + noise * rng.standard_normal(1000), p.V_r)
+        fired = free & (v > p.theta)
+        for i in np.flatnonzero(fired):
+            spikes[i].append(t)
+        v[fired], free_at[fired] = p.V_r, t + p.tau_rp
+    isis = np.concatenate([np.diff(s) for s in spikes])
+    cv_sim = isis.std() / isis.mean()
+    rate_sim = sum(len(s) for s in spikes) / (1000 * steps * dt * 1e-3)
+    assert rate_sim == pytest.approx(siegert(p, mu, sigma), rel=0.03)
+    assert cv_sim == pytest.approx(isi_cv(p, mu, sigma), rel=0.03)

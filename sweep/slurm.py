@@ -1,0 +1,304 @@
+"""The sweep as a Slurm array job, with nothing but sbatch, squeue and scancel.
+
+``python -m sweep.slurm submit [--dry-run] [--run-dir DIR] [overrides]`` expands the
+grid on the submitting machine and writes, into the run directory, ``slurm/manifest.json``
+(every point's id, settings and resolved config, and the shards: ``slurm.points_per_task``
+points each) and ``slurm/array.sbatch`` (``--array=0-K%P``, one shard per task), then
+submits it (``--dry-run``: only writes them). Each task runs ``python -m sweep.slurm task
+RUN_DIR``: the points of its shard that are not done, each in its own process as in a
+local sweep, writing parts into the run directory. ``python -m sweep.gather RUN_DIR``
+builds the dataset. ``status RUN_DIR`` counts done, failed and pending points (and the
+tasks still queued or running); ``resubmit RUN_DIR`` submits the shards that have missing
+or failed points and no task in the queue.
+
+Points keep the ids and seeds of a local run of the same config (``sweep.grid``), so the
+datasets are the same apart from timing and host columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sweep.config import (
+    Config,
+    ConfigError,
+    RunConfig,
+    SlurmConfig,
+    config_from_dict,
+    load_config,
+)
+from sweep.grid import Point
+
+MANIFEST = "slurm/manifest.json"
+SCRIPT = "slurm/array.sbatch"
+JOBS = "slurm/jobs.json"
+CONFIG = "slurm/config.yaml"
+
+
+class SlurmError(RuntimeError):
+    """A Slurm command failed; the message is its first line of output."""
+
+
+def shards(n_points: int, per_task: int) -> list[list[int]]:
+    """Point indices of each array task: consecutive runs of ``per_task`` points."""
+    return [list(range(i, min(i + per_task, n_points))) for i in range(0, n_points, per_task)]
+
+
+def _slurm(*cmd: str) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    except FileNotFoundError:
+        raise SlurmError(f"{cmd[0]}: not found (is this a Slurm login node?)") from None
+    if out.returncode != 0:
+        first = (out.stderr.strip() or out.stdout.strip() or "no output").splitlines()[0]
+        raise SlurmError(f"{' '.join(cmd[:2])}: {first}")
+    return out.stdout
+
+
+def array_spec(indices: list[int], max_running: int) -> str:
+    """sbatch's --array value: "0-K" for a full range, else a list; "%P" to throttle."""
+    full = indices == list(range(len(indices)))
+    spec = f"0-{len(indices) - 1}" if full else ",".join(map(str, indices))
+    return f"{spec}%{max_running}" if max_running else spec
+
+
+def sbatch_script(run_dir: Path, sl: SlurmConfig, n_tasks: int, name: str) -> str:
+    """The array job's script; ``resubmit`` reuses it with another --array."""
+    root = Path(__file__).resolve().parent.parent  # the code that wrote the manifest runs it
+    options = [f"--job-name={name}", f"--array={array_spec(list(range(n_tasks)), sl.max_running)}",
+               f"--cpus-per-task={sl.cpus_per_task}", f"--mem={sl.mem_mb}M", f"--time={sl.time}",
+               f"--output={run_dir}/slurm/logs/%A_%a.out"]
+    if sl.partition:
+        options.append(f"--partition={sl.partition}")
+    lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in [*options, *sl.extra]),
+             f"export PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}}",
+             f"exec {shlex.quote(sys.executable)} -m sweep.slurm task {shlex.quote(str(run_dir))}"]
+    return "\n".join(lines) + "\n"
+
+
+def max_array_size() -> int:
+    """The cluster's MaxArraySize: array task indices must stay below it."""
+    for line in _slurm("scontrol", "show", "config").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "MaxArraySize":
+            return int(value)
+    return 1001  # Slurm's default
+
+
+def write_submission(cfg: Config, overrides: list[str], run_dir: Path,
+                     points: list[Point]) -> dict[str, Any]:
+    """Write the manifest of ``points``, the composed config and the sbatch script."""
+    from omegaconf import OmegaConf
+
+    from sweep.config import compose
+
+    manifest = {
+        "overrides": overrides,
+        "created_at": datetime.now().astimezone().isoformat(),
+        "run": dataclasses.asdict(cfg.run),
+        "slurm": dataclasses.asdict(cfg.slurm),
+        "points": [{"point_id": p.point_id, "params": p.params,
+                    "config": dataclasses.asdict(p.config)} for p in points],
+        "shards": shards(len(points), cfg.slurm.points_per_task),
+    }
+    (run_dir / "slurm" / "logs").mkdir(parents=True, exist_ok=True)
+    _write(run_dir / MANIFEST, json.dumps(manifest, indent=1))
+    _write(run_dir / CONFIG, OmegaConf.to_yaml(compose(overrides)))
+    _write(run_dir / SCRIPT, sbatch_script(run_dir, cfg.slurm, len(manifest["shards"]),
+                                           f"brunel-{run_dir.name}"))
+    return manifest
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / MANIFEST
+    if not path.exists():
+        raise ConfigError(f"{path}: no manifest; is {run_dir} a run of python -m sweep.slurm?")
+    return json.loads(path.read_text())
+
+
+def submit_array(run_dir: Path, indices: list[int], max_running: int) -> str:
+    """sbatch the run's script for the given shards; records and returns the job id."""
+    out = _slurm("sbatch", "--parsable", f"--array={array_spec(indices, max_running)}",
+                 str(run_dir / SCRIPT))
+    job_id = out.strip().split(";")[0]
+    jobs_file = run_dir / JOBS
+    jobs = json.loads(jobs_file.read_text()) if jobs_file.exists() else []
+    jobs.append({"job_id": job_id, "shards": indices,
+                 "submitted_at": datetime.now().astimezone().isoformat()})
+    _write(jobs_file, json.dumps(jobs, indent=1))
+    return job_id
+
+
+def point_states(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """"ok", "failed" or "pending" (no part yet) for every point of the manifest."""
+    from sweep.storage import part_status
+
+    return [part_status(run_dir, p["point_id"]) or "pending" for p in manifest["points"]]
+
+
+def active_shards(run_dir: Path) -> dict[int, str]:
+    """Shards with a task still queued or running: {shard index: "<task id> <state>"}.
+    The user's whole queue is listed and filtered (squeue -j fails on ids Slurm has
+    already forgotten)."""
+    jobs_file = run_dir / JOBS
+    if not jobs_file.exists():
+        return {}
+    ours = {j["job_id"] for j in json.loads(jobs_file.read_text())}
+    active = {}
+    for line in _slurm("squeue", "-h", "-r", "-u", getpass.getuser(), "-o",
+                       "%i %T").splitlines():
+        task, state = line.split()
+        job, _, index = task.partition("_")
+        if job in ours and index.isdigit():
+            active[int(index)] = f"{task} {state}"
+    return active
+
+
+def incomplete_shards(manifest: dict[str, Any], states: list[str]) -> list[int]:
+    return [i for i, shard in enumerate(manifest["shards"])
+            if any(states[j] != "ok" for j in shard)]
+
+
+def status(run_dir: Path) -> str:
+    """Counts of done, failed and pending points, and what is queued or running."""
+    manifest = read_manifest(run_dir)
+    states = point_states(run_dir, manifest)
+    try:
+        active = active_shards(run_dir)
+        queue = f"{len(active)} tasks queued or running"
+    except SlurmError as err:  # e.g. looking at a copied run directory, off the cluster
+        active, queue = {}, f"queue unknown ({err})"
+    lines = [f"{len(states)} points: {states.count('ok')} done, {states.count('failed')} "
+             f"failed, {states.count('pending')} pending; {queue}"]
+    for i in incomplete_shards(manifest, states):
+        shard = manifest["shards"][i]
+        counts = ", ".join(f"{n} {s}" for s in ("failed", "pending")
+                           if (n := sum(states[j] == s for j in shard)))
+        lines.append(f"  shard {i}: {counts}; " + (f"task {active[i]}" if i in active else
+                                                     "no task queued"))
+    from sweep.storage import part_error
+
+    for p, s in zip(manifest["points"], states, strict=True):
+        if s == "failed":
+            where = ", ".join(f"{k}={v}" for k, v in p["params"].items())
+            lines.append(f"  failed {p['point_id']} ({where}): "
+                         f"{part_error(run_dir, p['point_id'])}")
+    return "\n".join(lines)
+
+
+def run_task(run_dir: Path, shard: int) -> int:
+    """An array task: run the shard's points that are not done (missing or failed)."""
+    from sweep.runner import run_points
+    from sweep.storage import part_status
+
+    manifest = read_manifest(run_dir)
+    run = dataclasses.replace(RunConfig(**manifest["run"]),
+                              jobs=manifest["slurm"]["cpus_per_task"], progress=False)
+    points = [manifest["points"][j] for j in manifest["shards"][shard]]
+    todo = [Point(p["point_id"], p["params"], config_from_dict(p["config"])) for p in points
+            if part_status(run_dir, p["point_id"]) != "ok"]
+    print(f"shard {shard}: {len(points)} points, {len(todo)} to run", flush=True)
+    counts = run_points(todo, run_dir, run)
+    print(f"shard {shard}: {dict(counts)}", flush=True)
+    return 0 if counts["failed"] == 0 else 1
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # scancel: stop the points; finished parts stay
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sweep.slurm", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    p_submit = sub.add_parser("submit", help="write the manifest and script, submit the array")
+    p_submit.add_argument("--dry-run", action="store_true", help="write them, do not submit")
+    p_submit.add_argument("--run-dir", type=Path, help="default: outputs/slurm/<date>/<time>")
+    p_submit.add_argument("overrides", nargs="*", help="config overrides, as for python -m sweep")
+    for name, text in (("resubmit", "submit the shards with missing or failed points"),
+                       ("status", "done, failed and pending points"),
+                       ("task", "run one shard (what each array task does)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("run_dir", type=Path)
+        if name == "resubmit":
+            p.add_argument("--dry-run", action="store_true", help="only list the shards")
+        if name == "task":
+            p.add_argument("--shard", type=int, help="default: $SLURM_ARRAY_TASK_ID")
+    args = ap.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ConfigError, SlurmError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "submit":
+        from sweep.grid import expand
+
+        cfg = load_config(args.overrides)
+        run_dir = (args.run_dir or Path("outputs/slurm") /
+                   datetime.now().strftime("%Y-%m-%d/%H-%M-%S")).resolve()
+        if (run_dir / MANIFEST).exists():
+            raise ConfigError(f"--run-dir={run_dir}: holds a sweep already; use "
+                              "python -m sweep.slurm resubmit, or another --run-dir")
+        points = expand(cfg)
+        n = len(shards(len(points), cfg.slurm.points_per_task))
+        if not args.dry_run and n > (limit := max_array_size()):
+            raise ConfigError(f"slurm.points_per_task={cfg.slurm.points_per_task}: makes {n} "
+                              f"tasks, more than this cluster's MaxArraySize={limit}; "
+                              f"use at least {-(-len(points) // limit)}")
+        manifest = write_submission(cfg, args.overrides, run_dir, points)
+        print(f"{len(manifest['points'])} points in {n} tasks; wrote {run_dir / SCRIPT}")
+        if args.dry_run:
+            return 0
+        job_id = submit_array(run_dir, list(range(n)), cfg.slurm.max_running)
+        print(f"submitted array job {job_id}; python -m sweep.slurm status {run_dir}")
+        return 0
+    run_dir = args.run_dir.resolve()
+    if args.command == "status":
+        print(status(run_dir))
+        return 0
+    if args.command == "resubmit":
+        manifest = read_manifest(run_dir)
+        active = active_shards(run_dir)
+        todo = [i for i in incomplete_shards(manifest, point_states(run_dir, manifest))
+                if i not in active]
+        if not todo:
+            print("nothing to resubmit" + (f" ({len(active)} tasks queued or running)"
+                                           if active else ": every point is done"))
+            return 0
+        if args.dry_run:
+            print(f"would resubmit shards {todo}")
+            return 0
+        job_id = submit_array(run_dir, todo, manifest["slurm"]["max_running"])
+        print(f"resubmitted shards {todo} as array job {job_id}")
+        return 0
+    signal.signal(signal.SIGTERM, _terminate)
+    shard = args.shard if args.shard is not None else int(os.environ["SLURM_ARRAY_TASK_ID"])
+    try:
+        return run_task(run_dir, shard)
+    except KeyboardInterrupt:
+        print(f"shard {shard}: cancelled at {time.strftime('%H:%M:%S')}", flush=True)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The sweep on a real Slurm (../shared/tools/slurm-local.sh, with accounting for
+submitit): array jobs with status, scancel and resubmit, and Hydra's submitit
+launcher, each compared with a local run of the same grid."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sweep.storage import load
+from tests.conftest import ROOT, run_cli
+from tests.test_sweep import TINY, running_workers, stable, sweep, tree_digest
+
+pytestmark = pytest.mark.slurm
+
+SLURM_LOCAL = ROOT.parent / "shared" / "tools" / "slurm-local.sh"
+LINE = ["grid.axes.network.g=[4,5,6,7]", "grid.axes.network.eta=[2]"]
+
+
+@pytest.fixture(scope="module")
+def slurm_env():
+    """A single-node Slurm with accounting for this module; stopped afterwards."""
+    env = {**os.environ, "SLURM_LOCAL_ACCOUNTING": "1"}
+    up = subprocess.run(["bash", str(SLURM_LOCAL), "up"], env=env, capture_output=True,
+                        text=True, timeout=900, check=False)
+    assert up.returncode == 0, up.stderr[-3000:]
+    base = Path(os.environ.get("SLURM_LOCAL_BASE", Path(os.environ.get("TMPDIR", "/tmp"))
+                               / "slurm-local"))
+    conf = (base / "env.sh").read_text().split("SLURM_CONF=", 1)[1].strip()
+    yield {"SLURM_CONF": conf}
+    subprocess.run(["bash", str(SLURM_LOCAL), "down"], env=env, capture_output=True,
+                   timeout=300, check=False)
+
+
+def slurm(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return run_cli("-m", "sweep.slurm", *args, env=env)
+
+
+def queued(env: dict, job_ids: list[str]) -> list[str]:
+    out = subprocess.run(["squeue", "-h", "-r", "-j", ",".join(job_ids), "-o", "%i %T"],
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return out.stdout.split("\n")[:-1]
+
+
+def wait_until(condition, timeout: float = 300, what: str = "") -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"waited {timeout} s for {what}")
+        time.sleep(0.5)
+
+
+def job_id(out: subprocess.CompletedProcess) -> str:
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split(" job ")[1].split(";")[0].split()[0]
+
+
+@pytest.fixture(scope="module")
+def local_line(tmp_path_factory) -> pd.DataFrame:
+    run_dir = tmp_path_factory.mktemp("local") / "run"
+    out = sweep(run_dir, *LINE)
+    assert out.returncode == 0, out.stderr
+    df, _ = load(run_dir)
+    return df
+
+
+def test_dry_run_writes_manifest_and_script_only(slurm_env, tmp_path):
+    run_dir = tmp_path / "dry"
+    out = slurm(slurm_env, "submit", "--dry-run", "--run-dir", str(run_dir), *TINY, *LINE,
+                "slurm.points_per_task=3", "slurm.max_running=2", "slurm.partition=debug",
+                'slurm.extra=["--comment=brunel"]')
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("4 points in 2 tasks")
+    script = (run_dir / "slurm" / "array.sbatch").read_text()
+    for option in ("--array=0-1%2", "--partition=debug", "--comment=brunel", "--mem=8000M",
+                   "--cpus-per-task=1", "--time=02:00:00"):
+        assert f"#SBATCH {option}\n" in script
+    assert not (run_dir / "slurm" / "jobs.json").exists()  # nothing submitted
+    status = slurm(slurm_env, "status", str(run_dir))
+    assert "4 points: 0 done, 0 failed, 4 pending; 0 tasks queued" in status.stdout
+    again = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *TINY, *LINE)
+    assert again.returncode == 2 and "holds a sweep already" in again.stderr
+    bad = slurm(slurm_env, "submit", "--dry-run", "--run-dir", str(tmp_path / "bad"),
+                "slurm.time=soon")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: slurm.time='soon'")
+    assert not (tmp_path / "bad").exists()
+    too_many = slurm(slurm_env, "submit", "--run-dir", str(tmp_path / "big"), *TINY,
+                     "grid.axes.network.g=0:10.01:0.01", "grid.axes.network.eta=[2]",
+                     "slurm.points_per_task=1")
+    assert too_many.returncode == 2, too_many.stderr
+    assert too_many.stderr == ("error: slurm.points_per_task=1: makes 1002 tasks, more than "
+                               "this cluster's MaxArraySize=1001; use at least 2\n")
+    assert not (tmp_path / "big").exists()
+
+
+def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, tmp_path):
+    run_dir = tmp_path / "array"
+    # The point g=6 hangs: its task (shard 1: g=6, g=7) is cancelled while running it.
+    hang = {**slurm_env, "SWEEP_TEST_FAULT": "hang@network.g=6.0"}
+    first = job_id(slurm(hang, "submit", "--run-dir", str(run_dir), *TINY, *LINE,
+                         "slurm.points_per_task=2"))
+    log = run_dir / "slurm" / "logs" / f"{first}_1.out"
+
+    def stuck_at_g6() -> bool:
+        done = len(list((run_dir / "parts").glob("*.parquet"))) == 2
+        return done and log.exists() and "2 to run" in log.read_text() and any(
+            "RUNNING" in line for line in queued(slurm_env, [first]))
+
+    wait_until(stuck_at_g6, what="shard 0 done and shard 1 running")
+    subprocess.run(["scancel", f"{first}_1"], env={**os.environ, **slurm_env}, check=True)
+    wait_until(lambda: not queued(slurm_env, [first]), what="the cancelled task to end")
+    wait_until(lambda: not running_workers(run_dir), timeout=30, what="the points to stop")
+
+    status = slurm(slurm_env, "status", str(run_dir)).stdout
+    assert "4 points: 2 done, 0 failed, 2 pending; 0 tasks queued or running" in status
+    assert "shard 1: 2 pending; no task queued" in status
+    assert "shard 0" not in status
+
+    resubmitted = slurm(slurm_env, "resubmit", str(run_dir))
+    assert resubmitted.stdout.startswith("resubmitted shards [1] as array job")
+    second = job_id(resubmitted)
+    wait_until(lambda: not queued(slurm_env, [second]), what="the resubmitted shard")
+    assert "4 points: 4 done, 0 failed, 0 pending" in slurm(slurm_env, "status",
+                                                             str(run_dir)).stdout
+    nothing = slurm(slurm_env, "resubmit", str(run_dir))
+    assert nothing.stdout.strip() == "nothing to resubmit: every point is done"
+
+    gathered = run_cli("-m", "sweep.gather", str(run_dir), "--no-theory")
+    assert gathered.returncode == 0, gathered.stderr
+    df, meta = load(run_dir)
+    pd.testing.assert_frame_equal(stable(df), stable(local_line))
+    assert "slurm" in meta["run_config"]
+
+
+def test_submitit_launcher_matches_local_run(slurm_env, tmp_path):
+    local = tmp_path / "local"
+    assert sweep(local, "grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"
+                 ).returncode == 0
+    sweep_dir = tmp_path / "submitit"
+    command = ("-m", "sweep", "-m", "launcher=submitit_slurm", "network.g=4,6",
+               "network.eta=1,2", *TINY, f"hydra.sweep.dir={sweep_dir}")
+    out = run_cli(*command, env=slurm_env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 4  # ran by Slurm
+    parts = tree_digest(sweep_dir / "parts")
+    again = run_cli(*command, env=slurm_env)  # resume: every point is done, none runs again
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 8
+    assert tree_digest(sweep_dir / "parts") == parts
+    gathered = run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
+    assert gathered.returncode == 0, gathered.stderr
+    pd.testing.assert_frame_equal(stable(load(sweep_dir)[0]), stable(load(local)[0]))
