@@ -98,8 +98,8 @@ class SlurmConfig:
     points_per_task: int = 4  # shard size
     max_running: int = 0  # array throttle (--array=0-K%max_running); 0: no throttle
     cpus_per_task: int = 1  # also the points a task runs at once
-    mem_mb: int = 8000  # per task
-    time: str = "02:00:00"  # per task, sbatch --time format
+    mem_mb: int = 8000  # per CPU, i.e. per point running (--mem-per-cpu)
+    time: str = "04:00:00"  # per task, sbatch --time format
     partition: str | None = None  # None: the cluster's default
     extra: list[str] = field(default_factory=list)  # more sbatch options, e.g. --account=x
 
@@ -199,6 +199,8 @@ def validate(cfg: Config) -> None:
             _fail(key, value, f">= sim.dt={s.dt} ms")
 
 
+SWEEP_SETS = ("--array", "--output", "--error", "--parsable", "--job-name", "--clusters",
+              "--cpus-per-task", "--mem", "--mem-per-cpu", "--time", "--partition")
 SLURM_TIME = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$")
 
 
@@ -214,9 +216,9 @@ def _validate_slurm(sl: SlurmConfig) -> None:
         _fail("slurm.partition", sl.partition, "a partition name (letters, digits, _ . , -)")
     for option in sl.extra:
         if not re.fullmatch(r"--[a-z][\w-]*(=\S.*)?", option) or option.split("=")[0] in (
-                "--array", "--output", "--error", "--parsable"):
-            _fail("slurm.extra", option, "sbatch long options like '--account=name' "
-                  "(not --array, --output, --error, --parsable: the sweep sets them)")
+                SWEEP_SETS):
+            _fail("slurm.extra", option, "sbatch long options like '--account=name', "
+                  f"other than {', '.join(SWEEP_SETS)} (the sweep sets those)")
 
 
 def config_from_dict(d: dict[str, Any]) -> Config:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,7 @@ from joblib import Parallel, delayed
 from sweep.config import Config, RunConfig
 from sweep.grid import Point, expand
 from sweep.storage import base_row, git_commit, now, part_status, write_part
-from sweep.worker import point_spec, result_path
+from sweep.worker import point_spec
 
 POLL_S = 0.2  # how often a running point's memory and time are checked
 
@@ -55,58 +56,60 @@ def _reason(returncode: int, log: Path) -> str:
     return f"exit code {returncode}: {lines[-1] if lines else 'no output'} (see logs/{log.name})"
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGKILL when the parent dies, even by SIGKILL,
-    so that no point outlives its sweep (Linux; elsewhere a no-op)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
                  stop: threading.Event) -> Outcome:
     """Run one point in a new process and make sure it leaves a part, unless stopped."""
     log = run_dir / "logs" / f"{point.point_id}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    spec = point_spec(point.point_id, point.config, run_dir, run.save_spikes)
+    # Each attempt has its own result file: two runs of one point (a shard resubmitted
+    # while its first task still runs) cannot take each other's result.
+    result_file = run_dir / "parts" / f".{point.point_id}.{uuid.uuid4().hex[:12]}.result.json"
+    spec = point_spec(point.point_id, point.config, run_dir, run.save_spikes, result_file)
     started_at, t0, peak = now(), time.monotonic(), 0.0
     with log.open("w") as out:
         # A new session: the terminal's Ctrl-C reaches only the parent, which stops us.
         proc = subprocess.Popen([sys.executable, "-m", "sweep.worker"], stdin=subprocess.PIPE,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_die_with_parent, text=True)
-        watched = psutil.Process(proc.pid)
-        proc.stdin.write(json.dumps(spec))
-        proc.stdin.close()
+                                text=True)
         reason = None
-        while True:
-            try:
-                returncode = proc.wait(timeout=POLL_S)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            rss = _rss_mb(watched)
-            peak = max(peak, rss)
-            if stop.is_set():
-                reason = "interrupted"
-            elif rss > run.mem_cap_mb:
-                reason = f"memory cap exceeded: RSS {rss:.0f} MB > run.mem_cap_mb={run.mem_cap_mb}"
-            elif time.monotonic() - t0 > run.timeout:
-                reason = f"wall-time limit exceeded: > run.timeout={run.timeout} s"
-            if reason:
-                os.killpg(proc.pid, signal.SIGKILL)
-                returncode = proc.wait()
-                break
-    result_file = result_path(run_dir, point.point_id)
-    if reason == "interrupted":
+        try:
+            watched = psutil.Process(proc.pid)
+            proc.stdin.write(json.dumps(spec))
+            proc.stdin.close()
+            while True:
+                try:
+                    returncode = proc.wait(timeout=POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                rss = _rss_mb(watched)
+                peak = max(peak, rss)
+                if stop.is_set():
+                    reason = "interrupted"
+                elif rss > run.mem_cap_mb:
+                    reason = (f"memory cap exceeded: RSS {rss:.0f} MB > "
+                              f"run.mem_cap_mb={run.mem_cap_mb}")
+                elif time.monotonic() - t0 > run.timeout:
+                    reason = f"wall-time limit exceeded: > run.timeout={run.timeout} s"
+                if reason:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    returncode = proc.wait()
+                    break
+        except BaseException:  # Ctrl-C while this thread is the main one (run.jobs=1)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            result_file.unlink(missing_ok=True)
+            raise
+    finished = reason is None and result_file.exists()
+    # SIGTERM is a request to stop (Slurm's scancel or time limit reaches every process
+    # of the job): the point is not failed, it is run again on resume.
+    if not finished and (stop.is_set() or reason == "interrupted"
+                         or returncode == -signal.SIGTERM):
         result_file.unlink(missing_ok=True)
         return Outcome(point.point_id, "interrupted")
     row = base_row(point.point_id, point.params["replicate"], point.config)
     row.update(git_commit=commit)
-    if reason is None and result_file.exists():  # the point finished, well or with a traceback
+    if finished:  # well or with a traceback
         result = json.loads(result_file.read_text())
         stats = result.pop("stats")
         row.update({k: v for k, v in stats.items() if k in row and k not in ("seed", "N")})

@@ -58,9 +58,12 @@ def shards(n_points: int, per_task: int) -> list[list[int]]:
 
 def _slurm(*cmd: str) -> str:
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     except FileNotFoundError:
         raise SlurmError(f"{cmd[0]}: not found (is this a Slurm login node?)") from None
+    except subprocess.TimeoutExpired:
+        raise SlurmError(f"{' '.join(cmd[:2])}: no answer in 120 s (check squeue before "
+                         "resubmitting)") from None
     if out.returncode != 0:
         first = (out.stderr.strip() or out.stdout.strip() or "no output").splitlines()[0]
         raise SlurmError(f"{' '.join(cmd[:2])}: {first}")
@@ -74,18 +77,43 @@ def array_spec(indices: list[int], max_running: int) -> str:
     return f"{spec}%{max_running}" if max_running else spec
 
 
-def sbatch_script(run_dir: Path, sl: SlurmConfig, n_tasks: int, name: str) -> str:
-    """The array job's script; ``resubmit`` reuses it with another --array."""
+def sbatch_script(sl: SlurmConfig, run_dir: Path, n_tasks: int) -> str:
+    """The array job's script; ``resubmit`` reuses it with another --array. Job name and
+    output path go on sbatch's command line (``submit_array``), where paths need no
+    quoting."""
     root = Path(__file__).resolve().parent.parent  # the code that wrote the manifest runs it
-    options = [f"--job-name={name}", f"--array={array_spec(list(range(n_tasks)), sl.max_running)}",
-               f"--cpus-per-task={sl.cpus_per_task}", f"--mem={sl.mem_mb}M", f"--time={sl.time}",
-               f"--output={run_dir}/slurm/logs/%A_%a.out"]
+    options = [f"--array={array_spec(list(range(n_tasks)), sl.max_running)}",
+               f"--cpus-per-task={sl.cpus_per_task}", f"--mem-per-cpu={sl.mem_mb}M",
+               f"--time={sl.time}"]
     if sl.partition:
         options.append(f"--partition={sl.partition}")
     lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in [*options, *sl.extra]),
              f"export PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}}",
              f"exec {shlex.quote(sys.executable)} -m sweep.slurm task {shlex.quote(str(run_dir))}"]
     return "\n".join(lines) + "\n"
+
+
+def slurm_seconds(t: str) -> int:
+    """Seconds of a Slurm time ("M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S")."""
+    days, _, rest = t.rpartition("-")
+    parts = [int(x) for x in rest.split(":")]
+    if days:
+        h, m, sec = [*parts, 0, 0][:3]
+    else:
+        h, m, sec = {1: (0, parts[0], 0), 2: (0, *parts), 3: tuple(parts)}[len(parts)]
+    return ((int(days or 0) * 24 + h) * 60 + m) * 60 + sec
+
+
+def check_resources(cfg: Config) -> None:
+    """A point must hit its own limits before its task hits Slurm's, or it is killed
+    without a row and every resubmission runs it again."""
+    limit = slurm_seconds(cfg.slurm.time)
+    if cfg.run.timeout >= limit:
+        raise ConfigError(f"run.timeout={cfg.run.timeout}: must be below slurm.time="
+                          f"{cfg.slurm.time} ({limit} s)")
+    if cfg.run.mem_cap_mb > cfg.slurm.mem_mb:
+        raise ConfigError(f"run.mem_cap_mb={cfg.run.mem_cap_mb}: must be at most "
+                          f"slurm.mem_mb={cfg.slurm.mem_mb} (per CPU, one point per CPU)")
 
 
 def max_array_size() -> int:
@@ -116,8 +144,7 @@ def write_submission(cfg: Config, overrides: list[str], run_dir: Path,
     (run_dir / "slurm" / "logs").mkdir(parents=True, exist_ok=True)
     _write(run_dir / MANIFEST, json.dumps(manifest, indent=1))
     _write(run_dir / CONFIG, OmegaConf.to_yaml(compose(overrides)))
-    _write(run_dir / SCRIPT, sbatch_script(run_dir, cfg.slurm, len(manifest["shards"]),
-                                           f"brunel-{run_dir.name}"))
+    _write(run_dir / SCRIPT, sbatch_script(cfg.slurm, run_dir, len(manifest["shards"])))
     return manifest
 
 
@@ -136,7 +163,9 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 
 def submit_array(run_dir: Path, indices: list[int], max_running: int) -> str:
     """sbatch the run's script for the given shards; records and returns the job id."""
+    logs = str(run_dir / "slurm" / "logs").replace("%", "%%")  # sbatch expands % patterns
     out = _slurm("sbatch", "--parsable", f"--array={array_spec(indices, max_running)}",
+                 f"--job-name=brunel-{run_dir.name}", f"--output={logs}/%A_%a.out",
                  str(run_dir / SCRIPT))
     job_id = out.strip().split(";")[0]
     jobs_file = run_dir / JOBS
@@ -254,6 +283,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sweep.grid import expand
 
         cfg = load_config(args.overrides)
+        check_resources(cfg)
         run_dir = (args.run_dir or Path("outputs/slurm") /
                    datetime.now().strftime("%Y-%m-%d/%H-%M-%S")).resolve()
         if (run_dir / MANIFEST).exists():

@@ -77,17 +77,21 @@ def test_dry_run_writes_manifest_and_script_only(slurm_env, tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("4 points in 2 tasks")
     script = (run_dir / "slurm" / "array.sbatch").read_text()
-    for option in ("--array=0-1%2", "--partition=debug", "--comment=brunel", "--mem=8000M",
-                   "--cpus-per-task=1", "--time=02:00:00"):
+    for option in ("--array=0-1%2", "--partition=debug", "--comment=brunel",
+                   "--mem-per-cpu=8000M", "--cpus-per-task=1", "--time=04:00:00"):
         assert f"#SBATCH {option}\n" in script
     assert not (run_dir / "slurm" / "jobs.json").exists()  # nothing submitted
     status = slurm(slurm_env, "status", str(run_dir))
     assert "4 points: 0 done, 0 failed, 4 pending; 0 tasks queued" in status.stdout
     again = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *TINY, *LINE)
     assert again.returncode == 2 and "holds a sweep already" in again.stderr
-    bad = slurm(slurm_env, "submit", "--dry-run", "--run-dir", str(tmp_path / "bad"),
-                "slurm.time=soon")
-    assert bad.returncode == 2 and bad.stderr.startswith("error: slurm.time='soon'")
+    for bad_input, message in (("slurm.time=soon", "error: slurm.time='soon': must be"),
+                               ("slurm.time=30", "error: run.timeout=3600.0: must be below "
+                                                 "slurm.time=30 (1800 s)"),
+                               ("'slurm.extra=[\"--mem=1G\"]'", "error: slurm.extra='--mem=1G'")):
+        bad = slurm(slurm_env, "submit", "--dry-run", "--run-dir", str(tmp_path / "bad"),
+                    bad_input.strip("'"))
+        assert bad.returncode == 2 and bad.stderr.startswith(message), bad.stderr
     assert not (tmp_path / "bad").exists()
     too_many = slurm(slurm_env, "submit", "--run-dir", str(tmp_path / "big"), *TINY,
                      "grid.axes.network.g=0:10.01:0.01", "grid.axes.network.eta=[2]",
@@ -100,31 +104,40 @@ def test_dry_run_writes_manifest_and_script_only(slurm_env, tmp_path):
 
 def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, tmp_path):
     run_dir = tmp_path / "array"
-    # The point g=6 hangs: its task (shard 1: g=6, g=7) is cancelled while running it.
+    # Shards of 2 points, each task running both at once on 2 CPUs. The point g=6
+    # hangs: its task (shard 1) is cancelled once g=7 is done.
     hang = {**slurm_env, "SWEEP_TEST_FAULT": "hang@network.g=6.0"}
     first = job_id(slurm(hang, "submit", "--run-dir", str(run_dir), *TINY, *LINE,
-                         "slurm.points_per_task=2"))
+                         "slurm.points_per_task=2", "slurm.cpus_per_task=2"))
     log = run_dir / "slurm" / "logs" / f"{first}_1.out"
 
     def stuck_at_g6() -> bool:
-        done = len(list((run_dir / "parts").glob("*.parquet"))) == 2
+        done = len(list((run_dir / "parts").glob("*.parquet"))) == 3
         return done and log.exists() and "2 to run" in log.read_text() and any(
             "RUNNING" in line for line in queued(slurm_env, [first]))
 
-    wait_until(stuck_at_g6, what="shard 0 done and shard 1 running")
+    wait_until(stuck_at_g6, what="3 points done and shard 1 running")
+    status = slurm(slurm_env, "status", str(run_dir)).stdout
+    assert f"shard 1: 1 pending; task {first}_1 RUNNING" in status
+    waiting = slurm(slurm_env, "resubmit", str(run_dir)).stdout  # shard 1 is still queued
+    assert waiting.strip() == "nothing to resubmit (1 tasks queued or running)"
     subprocess.run(["scancel", f"{first}_1"], env={**os.environ, **slurm_env}, check=True)
     wait_until(lambda: not queued(slurm_env, [first]), what="the cancelled task to end")
     wait_until(lambda: not running_workers(run_dir), timeout=30, what="the points to stop")
 
+    # The cancelled point is pending, not failed: Slurm's SIGTERM is a stop request.
     status = slurm(slurm_env, "status", str(run_dir)).stdout
-    assert "4 points: 2 done, 0 failed, 2 pending; 0 tasks queued or running" in status
-    assert "shard 1: 2 pending; no task queued" in status
+    assert "4 points: 3 done, 0 failed, 1 pending; 0 tasks queued or running" in status
+    assert "shard 1: 1 pending; no task queued" in status
     assert "shard 0" not in status
 
     resubmitted = slurm(slurm_env, "resubmit", str(run_dir))
     assert resubmitted.stdout.startswith("resubmitted shards [1] as array job")
     second = job_id(resubmitted)
     wait_until(lambda: not queued(slurm_env, [second]), what="the resubmitted shard")
+    logs = sorted(p.name for p in (run_dir / "slurm" / "logs").glob(f"{second}_*.out"))
+    assert logs == [f"{second}_1.out"]
+    assert "shard 1: 2 points, 1 to run" in (run_dir / "slurm" / "logs" / logs[0]).read_text()
     assert "4 points: 4 done, 0 failed, 0 pending" in slurm(slurm_env, "status",
                                                              str(run_dir)).stdout
     nothing = slurm(slurm_env, "resubmit", str(run_dir))
