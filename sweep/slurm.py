@@ -233,6 +233,26 @@ def status(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def resubmit(run_dir: Path, dry_run: bool = False) -> str:
+    """Submit the shards with missing or failed points and no task in the queue. Holds a
+    lock on the run directory, so two resubmits cannot both submit a shard."""
+    import fcntl
+
+    manifest = read_manifest(run_dir)
+    with (run_dir / "slurm" / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        active = active_shards(run_dir)
+        todo = [i for i in incomplete_shards(manifest, point_states(run_dir, manifest))
+                if i not in active]
+        if not todo:
+            return "nothing to resubmit" + (f" ({len(active)} tasks queued or running)"
+                                            if active else ": every point is done")
+        if dry_run:
+            return f"would resubmit shards {todo}"
+        job_id = submit_array(run_dir, todo, manifest["slurm"]["max_running"])
+        return f"resubmitted shards {todo} as array job {job_id}"
+
+
 def run_task(run_dir: Path, shard: int) -> int:
     """An array task: run the shard's points that are not done (missing or failed)."""
     from sweep.runner import run_points
@@ -307,19 +327,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(status(run_dir))
         return 0
     if args.command == "resubmit":
-        manifest = read_manifest(run_dir)
-        active = active_shards(run_dir)
-        todo = [i for i in incomplete_shards(manifest, point_states(run_dir, manifest))
-                if i not in active]
-        if not todo:
-            print("nothing to resubmit" + (f" ({len(active)} tasks queued or running)"
-                                           if active else ": every point is done"))
-            return 0
-        if args.dry_run:
-            print(f"would resubmit shards {todo}")
-            return 0
-        job_id = submit_array(run_dir, todo, manifest["slurm"]["max_running"])
-        print(f"resubmitted shards {todo} as array job {job_id}")
+        print(resubmit(run_dir, args.dry_run))
         return 0
     signal.signal(signal.SIGTERM, _terminate)
     shard = args.shard if args.shard is not None else int(os.environ["SLURM_ARRAY_TASK_ID"])
