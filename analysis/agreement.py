@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
-from sweep.config import NetworkConfig
 from sweep.model import DEVIATION_NOTE
 from sweep.reference import REFERENCE_FILE
+from sweep.storage import row_config
 
 G, ETA = "network.g", "network.eta"
 THEORY_FILE = "theory.parquet"
@@ -27,12 +27,9 @@ NETWORK_KEYS = ("N_E", "N_I", "epsilon", "J", "D", "theta", "V_r", "tau", "tau_r
 
 def network_params(df: pd.DataFrame) -> Params:
     """The theory's parameters of the (single) network simulated in ``df``."""
-    cols = [f"network.{k}" for k in NETWORK_KEYS]
-    settings = df[cols].drop_duplicates()
-    if len(settings) != 1:
+    if len(df[[f"network.{k}" for k in NETWORK_KEYS]].drop_duplicates()) != 1:
         raise ValueError("the rows simulate more than one network; compare them one at a time")
-    row = settings.iloc[0]
-    return Params.from_config(NetworkConfig(**{k: row[f"network.{k}"] for k in NETWORK_KEYS}))
+    return Params.from_config(row_config(df.iloc[0].to_dict()).network)
 
 
 def _axis(values: np.ndarray) -> np.ndarray:
@@ -101,25 +98,26 @@ def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
     return lines
 
 
-def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None,
-           model: str = "MOOSE") -> str:
-    """The agreement report: matches per theory state among points far from a boundary,
-    the points that disagree, and the rate error against nu0 in the AI region. With
-    ``reference`` (``sweep.reference.reference_run``: the same points with Brunel's
-    neuron), the same scores for it and MOOSE's rate excess over it. ``model`` names
-    what simulated ``cmp``."""
+def model_report(cmp: pd.DataFrame, model: str) -> list[str]:
+    """Matches per theory state among points far from a boundary, the AI-region rate and
+    CV, and the points that disagree, for the simulation ``model`` of ``cmp``."""
     far = cmp[cmp.far]
-    match = far.state == far.theory_state
     lines = [f"theory vs simulation ({len(cmp)} points, {len(far)} farther than one grid step "
              f"from a theoretical boundary)"]
     if len(far):
         lines += [f"{model}:", *_scores(far, "state", "rate_hz", "cv_isi")]
-    for _, r in far[~match].iterrows():
+    for _, r in far[far.state != far.theory_state].iterrows():
         lines.append(f"  disagree: g={r[G]:g} eta={r[ETA]:g}: theory {r.theory_state}, "
                      f"simulated {r.state} ({r.rate_hz:.1f} Hz, CV {r.cv_isi:.2f})")
-    if model != "MOOSE":
-        return "\n".join(lines)
-    lines.append(f"MOOSE's rates include the deviation: {DEVIATION_NOTE}")
+    return lines
+
+
+def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
+    """The agreement report of a MOOSE run (``model_report``) with its deviation. With
+    ``reference`` (``sweep.reference.reference_run``: the same points with Brunel's
+    neuron), the same scores for it and MOOSE's rate excess over it."""
+    far = cmp[cmp.far]
+    lines = [*model_report(cmp, "MOOSE"), f"MOOSE's rates include the deviation: {DEVIATION_NOTE}"]
     if reference is None or not len(far):
         lines.append("Brunel's neuron on the same instances: not measured "
                      "(python -m sweep.reference --run RUN_DIR)")

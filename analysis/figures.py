@@ -15,6 +15,7 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.patches import Patch
 
 from analysis.states import STATES
+from analysis.stats import population_rate
 from sweep.config import POINT_GROUPS
 
 STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": "#2ca02c",
@@ -27,12 +28,11 @@ FIG8_PANELS = {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D
 def _cells(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (g, eta): replicates averaged, the most frequent state kept."""
     ok = df[df.status == "ok"]
-    numeric = ok.groupby([G, ETA])[["rate_hz", "cv_isi", "chi", "osc_freq_hz"]].mean()
+    numeric = ok.groupby([G, ETA])[["rate_hz", "cv_isi", "chi"]].mean()
     state = ok.groupby([G, ETA])["state"].agg(lambda s: s.value_counts().index[0])
     cells = numeric.join(state).reset_index()
-    failed = df[df.status != "ok"].groupby([G, ETA]).size().rename("n_failed").reset_index()
+    failed = df.loc[df.status != "ok", [G, ETA]].drop_duplicates()
     cells = cells.merge(failed, how="outer", on=[G, ETA])
-    cells["n_failed"] = cells["n_failed"].fillna(0)
     cells["state"] = cells["state"].fillna("failed")
     return cells
 
@@ -169,9 +169,8 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
                          f"{row.state}, "
                          f"{row.rate_hz:.1f} Hz, CV {row.cv_isi:.2f}", fontsize=9)
         bin_ms = row["analysis.pop_bin"]
-        bins = np.arange(t0, t_stop + 1e-9, bin_ms)
-        counts, _ = np.histogram(times[keep], bins)
-        rate_ax.plot(bins[:-1], counts / (row.N * bin_ms * 1e-3), lw=0.6)
+        pop = population_rate(times, ids, row.N, t0, t_stop, bin_ms)
+        rate_ax.plot(t0 + bin_ms * np.arange(pop.size), pop, lw=0.6)
         rate_ax.set_xlim(t0, t_stop)
         rate_ax.set_xlabel("time (ms)")
         rate_ax.set_ylabel("rate (Hz)")

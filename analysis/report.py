@@ -25,11 +25,11 @@ def summary_table(df: pd.DataFrame) -> str:
         cols = ["rate_hz", "cv_isi", "chi", "osc_freq_hz", "run_s", "total_s"]
         lines.append(ok[[G, ETA, "replicate", "state", *cols]].to_string(
             index=False, float_format=lambda v: f"{v:.3g}"))
-    failed = df[df.status != "ok"]
-    for _, row in failed.iterrows():
-        first = (row.error or "").strip().splitlines()
+    from sweep.storage import error_line
+
+    for _, row in df[df.status != "ok"].iterrows():
         lines.append(f"FAILED g={row[G]:g} eta={row[ETA]:g} ({row.point_id}): "
-                     f"{first[-1] if first else '?'}")
+                     f"{error_line(row.error, '?')}")
     return "\n".join(lines)
 
 

@@ -191,9 +191,6 @@ def unstable_modes(p: Params, g: float, eta: float, f_max: float | None = None,
     return modes
 
 
-THEORY_STATES = ("quiescent", "SR", "AR", "AI", "SI-fast", "SI-slow")
-
-
 @dataclass(frozen=True)
 class Prediction:
     state: str

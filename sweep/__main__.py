@@ -11,7 +11,6 @@ creates or touches a directory: bad input exits with one line and code 2.
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -93,12 +92,7 @@ def hydra_main(dcfg: DictConfig) -> int:
     return status
 
 
-def _terminate(signum, frame) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops a sweep the way Ctrl-C does
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminate)
     register_schema()
     argv = sys.argv[1:]
     if not _INFO_FLAGS & set(argv):
@@ -107,6 +101,9 @@ def main() -> None:
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
+    from sweep.runner import interrupt_on_sigterm
+
+    interrupt_on_sigterm()
     hydra_main()
 
 

@@ -73,8 +73,6 @@ class MooseParams:
     J_I: float  # V, jump of an inhibitory spike (negative)
     delay: float  # s, encoded
     refractory: float  # s, encoded
-    V_init_low: float  # V
-    V_init_high: float  # V
     ext_per_step: float  # mean external events per step and neuron
 
 
@@ -84,6 +82,5 @@ def to_moose(cfg: Config, d: Derived) -> MooseParams:
     return MooseParams(
         dt=dt, tau=n.tau * MS, theta=n.theta * MV, V_r=n.V_r * MV, J_E=n.J * MV,
         J_I=-n.g * n.J * MV, delay=(d.delay_steps - 0.5) * dt,
-        refractory=(d.refractory_steps + 0.5) * dt, V_init_low=s.V_init_low * MV,
-        V_init_high=s.V_init_high * MV, ext_per_step=d.ext_rate * dt,
+        refractory=(d.refractory_steps + 0.5) * dt, ext_per_step=d.ext_rate * dt,
     )

@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402
 from sweep.instance import Instance, draw_instance  # noqa: E402
-from sweep.model import MS, MV, Derived, MooseParams, to_moose  # noqa: E402
+from sweep.model import MS, MV, MooseParams, to_moose  # noqa: E402
 
 ROOT = "/brunel"
 # Ticks used by the classes below: StimulusTable 0, SimpleSynHandler 1, LIF 2, Table 8.
@@ -46,7 +46,6 @@ class BuildError(RuntimeError):
 @dataclass
 class Network:
     cfg: Config
-    derived: Derived
     params: MooseParams
     lif: moose.vec
     synh: moose.vec
@@ -140,7 +139,7 @@ def build(cfg: Config) -> Network:
     if made.numEntries != src.size or made.numRows != d.N:
         raise BuildError(f"Sparse message has {made.numEntries} entries, expected {src.size}")
     out_degree = np.bincount(src.ravel(), minlength=d.N)
-    return Network(cfg, d, p, lif, synh, sparse, drive, spike_tables, vm_tables, inst,
+    return Network(cfg, p, lif, synh, sparse, drive, spike_tables, vm_tables, inst,
                    out_degree, time.perf_counter() - t0)
 
 
@@ -167,7 +166,7 @@ def simulate(network: Network,
     ``counts(neuron, n)`` gives the external events of the next n steps of a neuron
     (default: the instance's Poisson drive); tests pass their own.
     """
-    d, dt = network.derived, network.params.dt
+    d, dt = network.instance.derived, network.params.dt
     counts = counts or network.instance.drive()
     chunk = round(network.cfg.sim.chunk / network.cfg.sim.dt)
     t0 = time.perf_counter()

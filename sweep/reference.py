@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweep.config import Config, ConfigError, config_from_dict, load_config, standard_size
+from sweep.config import Config, ConfigError, load_config, standard_size
 from sweep.instance import draw_instance
 
 
@@ -113,40 +113,29 @@ def brunel_stats(cfg: Config) -> dict:
     return {k: stats[k] for k in STAT_COLUMNS}
 
 
-def _row_config(row: dict) -> Config:
-    from sweep.config import POINT_GROUPS, point_keys
-
-    groups: dict[str, dict] = {g: {} for g in POINT_GROUPS}
-    for key in point_keys():
-        group, _, name = key.partition(".")
-        value = row["seed" if key == "sim.seed" else key]
-        groups[group][name] = value.item() if hasattr(value, "item") else value
-    return config_from_dict(groups)
-
-
 def _measure(point_ids: list[str], configs: list[Config], out_dir: Path, jobs: int):
     """Brunel's neuron at every point, in parallel -> out_dir/reference.parquet."""
     import pandas as pd
     from joblib import Parallel, delayed
 
     stats = Parallel(n_jobs=jobs)(delayed(brunel_stats)(c) for c in configs)
+    import pyarrow as pa
+
+    from sweep.storage import atomic_write
+
     out = pd.DataFrame([{"point_id": i, **s} for i, s in zip(point_ids, stats, strict=True)])
-    path = Path(out_dir) / REFERENCE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    out.to_parquet(tmp)
-    tmp.replace(path)
+    atomic_write(pa.Table.from_pandas(out, preserve_index=False), Path(out_dir) / REFERENCE_FILE)
     return out
 
 
 def reference_run(run_dir: Path, jobs: int = -1) -> Path:
     """Brunel's neuron at every ok point of ``run_dir``'s dataset -> reference.parquet
     (point_id and the statistics of ``STAT_COLUMNS``)."""
-    from sweep.storage import load
+    from sweep.storage import load, row_config
 
     df, _ = load(run_dir)
     rows = df[df.status == "ok"].to_dict("records")
-    _measure([r["point_id"] for r in rows], [_row_config(r) for r in rows], run_dir, jobs)
+    _measure([r["point_id"] for r in rows], [row_config(r) for r in rows], run_dir, jobs)
     return Path(run_dir) / REFERENCE_FILE
 
 
@@ -156,7 +145,7 @@ def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
     agreement with the theory."""
     import pandas as pd
 
-    from analysis.agreement import compare, report, theory_grid
+    from analysis.agreement import compare, model_report, theory_grid
     from sweep.grid import expand
     from sweep.storage import base_row
 
@@ -165,7 +154,7 @@ def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
     rows = pd.DataFrame([base_row(p.point_id, p.params["replicate"], p.config) for p in points])
     df = rows.drop(columns=[c for c in STAT_COLUMNS if c in rows]).merge(stats, on="point_id")
     df["status"] = "ok"
-    return report(compare(df, theory_grid(df, out_dir)), model="Brunel's neuron (numpy)")
+    return "\n".join(model_report(compare(df, theory_grid(df, out_dir)), "Brunel's neuron (numpy)"))
 
 
 def _rate(run: ReferenceRun, cfg: Config) -> float:

@@ -33,6 +33,16 @@ from sweep.worker import point_spec
 POLL_S = 0.2  # how often a running point's memory and time are checked
 
 
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM (kill, scancel, a time limit) stops this process's points the way Ctrl-C
+    does: running points are killed without a row, finished parts stay."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
 @dataclass
 class Outcome:
     point_id: str

@@ -23,13 +23,12 @@ import getpass
 import json
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sweep.config import (
     Config,
@@ -37,9 +36,11 @@ from sweep.config import (
     RunConfig,
     SlurmConfig,
     config_from_dict,
-    load_config,
 )
 from sweep.grid import Point
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 MANIFEST = "slurm/manifest.json"
 SCRIPT = "slurm/array.sbatch"
@@ -125,12 +126,10 @@ def max_array_size() -> int:
     return 1001  # Slurm's default
 
 
-def write_submission(cfg: Config, overrides: list[str], run_dir: Path,
+def write_submission(cfg: Config, overrides: list[str], composed: DictConfig, run_dir: Path,
                      points: list[Point]) -> dict[str, Any]:
     """Write the manifest of ``points``, the composed config and the sbatch script."""
     from omegaconf import OmegaConf
-
-    from sweep.config import compose
 
     manifest = {
         "overrides": overrides,
@@ -143,7 +142,7 @@ def write_submission(cfg: Config, overrides: list[str], run_dir: Path,
     }
     (run_dir / "slurm" / "logs").mkdir(parents=True, exist_ok=True)
     _write(run_dir / MANIFEST, json.dumps(manifest, indent=1))
-    _write(run_dir / CONFIG, OmegaConf.to_yaml(compose(overrides)))
+    _write(run_dir / CONFIG, OmegaConf.to_yaml(composed))
     _write(run_dir / SCRIPT, sbatch_script(cfg.slurm, run_dir, len(manifest["shards"])))
     return manifest
 
@@ -255,23 +254,18 @@ def resubmit(run_dir: Path, dry_run: bool = False) -> str:
 
 def run_task(run_dir: Path, shard: int) -> int:
     """An array task: run the shard's points that are not done (missing or failed)."""
-    from sweep.runner import run_points
-    from sweep.storage import part_status
+    from sweep.runner import pending, run_points
 
     manifest = read_manifest(run_dir)
     run = dataclasses.replace(RunConfig(**manifest["run"]),
                               jobs=manifest["slurm"]["cpus_per_task"], progress=False)
-    points = [manifest["points"][j] for j in manifest["shards"][shard]]
-    todo = [Point(p["point_id"], p["params"], config_from_dict(p["config"])) for p in points
-            if part_status(run_dir, p["point_id"]) != "ok"]
+    points = [Point(p["point_id"], p["params"], config_from_dict(p["config"]))
+              for p in (manifest["points"][j] for j in manifest["shards"][shard])]
+    todo = pending(points, run_dir, retry_failed=True)
     print(f"shard {shard}: {len(points)} points, {len(todo)} to run", flush=True)
     counts = run_points(todo, run_dir, run)
     print(f"shard {shard}: {dict(counts)}", flush=True)
     return 0 if counts["failed"] == 0 else 1
-
-
-def _terminate(signum, frame) -> None:
-    raise KeyboardInterrupt  # scancel: stop the points; finished parts stay
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,9 +294,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "submit":
+        from sweep.config import compose, from_dictconfig
         from sweep.grid import expand
 
-        cfg = load_config(args.overrides)
+        composed = compose(args.overrides)
+        cfg = from_dictconfig(composed)
         check_resources(cfg)
         run_dir = (args.run_dir or Path("outputs/slurm") /
                    datetime.now().strftime("%Y-%m-%d/%H-%M-%S")).resolve()
@@ -315,7 +311,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise ConfigError(f"slurm.points_per_task={cfg.slurm.points_per_task}: makes {n} "
                               f"tasks, more than this cluster's MaxArraySize={limit}; "
                               f"use at least {-(-len(points) // limit)}")
-        manifest = write_submission(cfg, args.overrides, run_dir, points)
+        manifest = write_submission(cfg, args.overrides, composed, run_dir, points)
         print(f"{len(manifest['points'])} points in {n} tasks; wrote {run_dir / SCRIPT}")
         if args.dry_run:
             return 0
@@ -329,7 +325,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "resubmit":
         print(resubmit(run_dir, args.dry_run))
         return 0
-    signal.signal(signal.SIGTERM, _terminate)
+    from sweep.runner import interrupt_on_sigterm
+
+    interrupt_on_sigterm()
     shard = args.shard if args.shard is not None else int(os.environ["SLURM_ARRAY_TASK_ID"])
     try:
         return run_task(run_dir, shard)

@@ -11,7 +11,6 @@ Layout of a run directory::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import platform
@@ -26,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sweep.config import POINT_GROUPS, Config, point_keys
+from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import DEVIATION_NOTE, derive
 
 SCHEMA_VERSION = "1"
@@ -90,18 +89,29 @@ def base_row(point_id: str, replicate: int, cfg: Config) -> dict[str, Any]:
     row: dict[str, Any] = {f.name: None for f in SCHEMA}
     row.update(point_id=point_id, replicate=replicate, seed=cfg.sim.seed, N=d.N, C_E=d.C_E,
                C_I=d.C_I, nu_thr=d.nu_thr, nu_ext=d.nu_ext, host=socket.gethostname())
-    for group in POINT_GROUPS:
-        for key, value in dataclasses.asdict(getattr(cfg, group)).items():
-            if f"{group}.{key}" != "sim.seed":
-                row[f"{group}.{key}"] = value
+    for key in point_keys():
+        if key != "sim.seed":  # the point's seed is the ``seed`` column
+            group, _, name = key.partition(".")
+            row[key] = getattr(getattr(cfg, group), name)
     return row
+
+
+def row_config(row: dict[str, Any]) -> Config:
+    """The point's config back from its row (the inverse of ``base_row``)."""
+    groups: dict[str, dict[str, Any]] = {g: {} for g in POINT_GROUPS}
+    for key in point_keys():
+        group, _, name = key.partition(".")
+        value = row["seed" if key == "sim.seed" else key]
+        groups[group][name] = value.item() if hasattr(value, "item") else value
+    return config_from_dict(groups)
 
 
 def part_path(run_dir: Path, point_id: str) -> Path:
     return Path(run_dir) / "parts" / f"{point_id}.parquet"
 
 
-def _atomic_write(table: pa.Table, path: Path) -> None:
+def atomic_write(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file so that readers see the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     pq.write_table(table, tmp)
@@ -111,7 +121,7 @@ def _atomic_write(table: pa.Table, path: Path) -> None:
 def write_part(run_dir: Path, row: dict[str, Any]) -> Path:
     """Write one point's row atomically (temporary file, then rename)."""
     path = part_path(run_dir, row["point_id"])
-    _atomic_write(pa.Table.from_pylist([row], schema=SCHEMA), path)
+    atomic_write(pa.Table.from_pylist([row], schema=SCHEMA), path)
     return path
 
 
@@ -126,11 +136,16 @@ def part_status(run_dir: Path, point_id: str) -> str | None:
         return None
 
 
-def part_error(run_dir: Path, point_id: str) -> str:
-    """The last line of a failed point's error (its reason or its traceback's end)."""
-    error = pq.read_table(part_path(run_dir, point_id), columns=["error"]).column(0)[0].as_py()
+def error_line(error: str | None, default: str = "no error recorded") -> str:
+    """The last line of a failed point's error: its reason, or its traceback's end."""
     lines = [ln for ln in (error or "").splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else "no error recorded"
+    return lines[-1].strip() if lines else default
+
+
+def part_error(run_dir: Path, point_id: str) -> str:
+    """``error_line`` of a point's part."""
+    return error_line(pq.read_table(part_path(run_dir, point_id), columns=["error"])
+                      .column(0)[0].as_py())
 
 
 def now() -> datetime:
@@ -214,7 +229,7 @@ def gather(run_dir: Path) -> GatherReport:
     table = table.replace_schema_metadata({**(SCHEMA.metadata or {}),
                                            META_KEY: json.dumps(meta).encode()})
     out = run_dir / RESULTS
-    _atomic_write(table, out)
+    atomic_write(table, out)
     return GatherReport(out, table.num_rows, status.count("ok"), status.count("failed"),
                         incompatible)
 

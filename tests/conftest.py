@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def run_cli(*args: str, timeout: float = 600, env: dict | None = None
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+def wait_until(condition, timeout: float = 300, what: str = "", poll: float = 0.5) -> None:
+    """Poll ``condition`` until it holds; TimeoutError after ``timeout`` s."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"waited {timeout} s for {what}")
+        time.sleep(poll)
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sweep.storage import load
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, wait_until
 from tests.test_sweep import TINY, running_workers, stable, sweep, tree_digest
 
 pytestmark = pytest.mark.slurm
@@ -45,14 +44,6 @@ def queued(env: dict, job_ids: list[str]) -> list[str]:
     out = subprocess.run(["squeue", "-h", "-r", "-j", ",".join(job_ids), "-o", "%i %T"],
                          env={**os.environ, **env}, capture_output=True, text=True, check=True)
     return out.stdout.split("\n")[:-1]
-
-
-def wait_until(condition, timeout: float = 300, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(0.5)
 
 
 def job_id(out: subprocess.CompletedProcess) -> str:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sweep.storage import SCHEMA, VOLATILE, load
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, wait_until
 
 TINY = ["network.N_E=400", "network.N_I=100", "sim.duration=300", "sim.transient=100",
         "analysis.welch_segment=100", "run.progress=false", "run.theory=false"]
@@ -26,10 +26,8 @@ GRID = ["grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"]
 
 def sweep(run_dir: Path, *overrides: str, env: dict | None = None,
           timeout: float = 600) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "sweep", *TINY, *overrides,
-                           f"hydra.run.dir={run_dir}"], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return run_cli("-m", "sweep", *TINY, *overrides, f"hydra.run.dir={run_dir}",
+                   env=env, timeout=timeout)
 
 
 def stable(df: pd.DataFrame) -> pd.DataFrame:
@@ -162,9 +160,8 @@ def test_killed_sweep_resumes_to_the_same_dataset(grid_run, tmp_path):
     cmd = [sys.executable, "-m", "sweep", *TINY, *GRID, "run.jobs=1", f"hydra.run.dir={run_dir}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not list((run_dir / "parts").glob("*.parquet")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: list((run_dir / "parts").glob("*.parquet")), timeout=120,
+               what="a first part", poll=0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep, mid-flight
     proc.wait()
     time.sleep(0.5)
@@ -187,9 +184,8 @@ def test_ctrl_c_keeps_finished_points(tmp_path):
     cmd = [sys.executable, "-m", "sweep", *TINY, *GRID, "run.jobs=1", f"hydra.run.dir={run_dir}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list((run_dir / "parts").glob("*.parquet")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: list((run_dir / "parts").glob("*.parquet")), timeout=120,
+               what="a first part", poll=0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -235,10 +231,8 @@ def test_bad_input_leaves_an_existing_run_untouched(grid_run, overrides, message
 
 def test_multirun_jobs_and_gather_match_the_grid_run(grid_run, tmp_path):
     sweep_dir = tmp_path / "multi"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "sweep", "-m", *TINY, "network.g=4,6",
-                          "network.eta=1,2", f"hydra.sweep.dir={sweep_dir}"], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=600, check=False)
+    out = run_cli("-m", "sweep", "-m", *TINY, "network.g=4,6", "network.eta=1,2",
+                  f"hydra.sweep.dir={sweep_dir}")
     assert out.returncode == 0, out.stderr
     assert len(list((sweep_dir / "parts").glob("*.parquet"))) == 4
     gathered = run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
@@ -284,7 +278,8 @@ def test_api_runs_points_repeatedly_in_one_interpreter(grid_run, tmp_path, monke
 
 
 def test_reference_run_rebuilds_each_point_and_reports_the_deviation(grid_run):
-    from sweep.reference import _row_config, simulate_reference
+    from sweep.reference import simulate_reference
+    from sweep.storage import row_config
 
     out = run_cli("-m", "sweep.reference", "--run", str(grid_run), "--jobs", "2")
     assert out.returncode == 0, out.stderr
@@ -294,7 +289,7 @@ def test_reference_run_rebuilds_each_point_and_reports_the_deviation(grid_run):
     # The rows rebuild the very instance MOOSE ran: with MOOSE's refractory semantics the
     # reference reproduces its spike count exactly; with Brunel's it fires less.
     row = df[(df["network.g"] == 4) & (df["network.eta"] == 2)].iloc[0]
-    moose_like = simulate_reference(_row_config(row.to_dict()), accumulate=True)
+    moose_like = simulate_reference(row_config(row.to_dict()), accumulate=True)
     assert moose_like.spike_times.size == row.n_spikes
     assert (ref.loc[df.point_id, "rate_hz"].to_numpy() < df.rate_hz.to_numpy()).all()
     text = run_cli("-m", "analysis", str(grid_run)).stdout
