@@ -257,6 +257,8 @@ def _one_line(err: Exception) -> str:
         schema = Config
         for part in filter(None, parent.split(".")):
             schema = {f.name: f.default_factory for f in dataclasses.fields(schema)}[part]
+            if not dataclasses.is_dataclass(schema):  # a free mapping, e.g. grid.axes
+                return f"{key}: not in this config; add it with +{key}=..."
         allowed = ", ".join(f.name for f in dataclasses.fields(schema))
         return f"{key}: unknown key; {parent or 'the root'} allows: {allowed}"
     if key:
@@ -277,7 +279,21 @@ def from_dictconfig(cfg: DictConfig) -> Config:
     _check_keys(cfg, Config)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Config), cfg)
-        typed = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise ConfigError(_one_line(err)) from None
+    return typed_config(merged)
+
+
+def typed_config(structured: DictConfig, updates: dict[str, Any] | None = None) -> Config:
+    """The typed, validated Config of a DictConfig already on the schema, after setting
+    ``updates`` (dotted key -> value; each converted to the key's type or rejected)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        for key, value in (updates or {}).items():
+            OmegaConf.update(structured, key, value, merge=False)
+        typed = OmegaConf.to_object(structured)
     except OmegaConfBaseException as err:
         raise ConfigError(_one_line(err)) from None
     validate(typed)

@@ -23,8 +23,8 @@ from sweep.config import (
     ConfigError,
     GridConfig,
     RunConfig,
-    from_dictconfig,
     point_keys,
+    typed_config,
 )
 
 MAX_POINTS = 100_000
@@ -140,11 +140,8 @@ def expand(cfg: Config) -> list[Point]:
     for partial in partials:
         for combo in combos:
             params = {**partial, **dict(zip(axes, combo, strict=True))}
-            point_cfg = base.copy()
-            for key, value in params.items():
-                OmegaConf.update(point_cfg, key, value, merge=False)
-            try:
-                resolved = from_dictconfig(point_cfg)
+            try:  # base is on the schema already: no key check, no merge per point
+                resolved = typed_config(base.copy(), params)
             except ConfigError as err:
                 where = ", ".join(f"{k}={v}" for k, v in params.items())
                 raise ConfigError(f"{err} (grid point {where})") from None

@@ -216,6 +216,10 @@ def test_incompatible_parts_are_reported_not_mixed(grid_run, tmp_path):
     (["grid.axes.network.g=[]"], "grid.axes.network.g=[]: empty list"),
     (["+grid.axes.network.gg=[1]"], "grid.axes.network.gg: unknown key"),
     (["grid.axes.network.g=[4,-1]"], "network.g=-1.0: must be >= 0 (grid point"),
+    (["grid.axes.network.g=[4,abc]"], "network.g: Value 'abc' of type 'str' could not be "
+                                      "converted to Float (grid point"),
+    (["grid.axes.network.N_E=[800]"], "grid.axes.network.N_E: not in this config; add it "
+                                      "with +grid.axes.network.N_E=..."),
     (["network.foo=1"], "network.foo: unknown key"),
     (["grid=nope"], "grid=nope: no such preset"),
     (["run.jobs=-2"], "run.jobs=-2: must be >= 0"),
