@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
-from sweep.model import DEVIATION_NOTE
+from sweep.model import NEURON_RULE_NOTE
 from sweep.reference import REFERENCE_FILE
 from sweep.storage import row_config
 
@@ -113,23 +113,21 @@ def model_report(cmp: pd.DataFrame, model: str) -> list[str]:
 
 
 def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
-    """The agreement report of a MOOSE run (``model_report``) with its deviation. With
-    ``reference`` (``sweep.reference.reference_run``: the same points with Brunel's
-    neuron), the same scores for it and MOOSE's rate excess over it."""
+    """The agreement report of a MOOSE run (``model_report``), with the neuron rule that
+    produced it. With ``reference`` (``sweep.reference.reference_run``: the same points
+    simulated by the numpy reference of Brunel's neuron), how far MOOSE is from it."""
     far = cmp[cmp.far]
-    lines = [*model_report(cmp, "MOOSE"), f"MOOSE's rates include the deviation: {DEVIATION_NOTE}"]
+    lines = [*model_report(cmp, "MOOSE"), f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None or not len(far):
-        lines.append("Brunel's neuron on the same instances: not measured "
+        lines.append("numpy reference on the same instances: not run "
                      "(python -m sweep.reference --run RUN_DIR)")
         return "\n".join(lines)
-    ref = far.merge(reference, on="point_id", suffixes=("", "_brunel"))
-    lines += [f"Brunel's neuron on the same instances ({len(ref)} far points; numpy "
-              "reference, input during refractoriness ignored):",
-              *_scores(ref, "state_brunel", "rate_hz_brunel", "cv_isi_brunel")]
-    excess = ref.rate_hz / ref.rate_hz_brunel - 1
-    lines.append(f"MOOSE's deviation, rate over Brunel's neuron: median {excess.median():+.1%}, "
-                 f"range {excess.min():+.1%} to {excess.max():+.1%}; "
-                 f"{(ref.state != ref.state_brunel).sum()} points change state")
+    ref = cmp.merge(reference, on="point_id", suffixes=("", "_reference"))
+    diff = ref.rate_hz / ref.rate_hz_reference - 1
+    lines.append(f"MOOSE vs the numpy reference of Brunel's neuron on the same instances "
+                 f"({len(ref)} points): same rate at {(diff == 0).sum()}, max |rate "
+                 f"difference| {diff.abs().max():.2%}; "
+                 f"{(ref.state != ref.state_reference).sum()} points change state")
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from sweep.config import POINT_GROUPS
 STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": "#2ca02c",
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
 G, ETA = "network.g", "network.eta"
-DEVIATION_SHORT = "MOOSE LIF keeps input arriving during refractoriness (Brunel's drops it)"
+NEURON_SHORT = "MOOSE, Brunel's neuron (input during refractoriness ignored)"
 FIG8_PANELS = {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}
 
 
@@ -133,7 +133,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     for ax in plane:
         ax.set_xlabel("g (relative strength of inhibition)")
         ax.set_ylabel("η = ν_ext / ν_thr")
-    fig.suptitle(f"{title}\n{DEVIATION_SHORT}", fontsize=10)
+    fig.suptitle(f"{title}\n{NEURON_SHORT}", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -176,7 +176,7 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
         rate_ax.set_ylabel("rate (Hz)")
     for ax in axes.flat[2 * len(rows):] if len(rows) % 2 else []:
         ax.axis("off")
-    fig.suptitle(f"Brunel Fig. 8 (N={int(rows.N.iloc[0])}); {DEVIATION_SHORT}", fontsize=10)
+    fig.suptitle(f"Brunel Fig. 8 (N={int(rows.N.iloc[0])}); {NEURON_SHORT}", fontsize=10)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

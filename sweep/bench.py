@@ -1,12 +1,17 @@
 """Benchmarks.
 
-``python -m sweep.bench [--sizes 2500 5000 12500] [--points 5,2 ...]``: the engine.
+``python -m sweep.bench [--sizes 2500 5000 12500] [--points 5,2 ...] [--peer nest]
+[--check]``: the engine.
 
 Each (size, point) runs ``python -m sweep.point`` in a fresh process with the
 standard parameters (network=brunel_a, N_E:N_I = 4:1) and prints build time, run
 time per simulated second, delivered recurrent synaptic events per wall second,
-peak RSS, rate and state. build_s is the network (neurons, synapses, recorders);
-drive_s draws the external Poisson counts and loads them into MOOSE. ``--out FILE``
+peak RSS, rate and state. build_s is the network (drawing the instance, filling
+MOOSE, recorders); drive_s draws the external Poisson counts and loads them into
+MOOSE. ``--peer nest`` runs the same point in NEST (``sweep.nest_peer``, a fresh
+process, one thread) right after, and prints its row and MOOSE's cost as a multiple
+of NEST's. ``--check`` runs the numpy reference of Brunel's neuron on the same
+instance and says whether MOOSE's spike trains are identical to it. ``--out FILE``
 appends each result as a JSON line.
 
 ``python -m sweep.bench --sweep [--sizes 2500] [--replicates 4]``: the framework. Runs
@@ -21,9 +26,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from sweep.config import ConfigError, load_config, standard_size
@@ -33,8 +40,10 @@ def overrides(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
     return [*standard_size(n), f"network.g={g}", f"network.eta={eta}", *extra]
 
 
-def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None) -> dict:
-    cmd = [sys.executable, "-m", "sweep.point", *overrides(n, g, eta, extra)]
+def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None,
+            module: str = "sweep.point") -> dict:
+    """One point in a fresh process of ``module`` (sweep.point or sweep.nest_peer)."""
+    cmd = [sys.executable, "-m", module, *overrides(n, g, eta, extra)]
     if spikes is not None:
         cmd.append(f"--spikes={spikes}")
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -43,8 +52,30 @@ def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def check_reference(spikes: Path, cfg_overrides: list[str]) -> str:
+    """Whether MOOSE's saved spikes are the numpy reference's on the same instance."""
+    import numpy as np
+
+    from sweep.reference import simulate_reference
+
+    saved = np.load(spikes)
+    ref = simulate_reference(load_config(cfg_overrides), accumulate=False)
+    same = (np.array_equal(saved["ids"], ref.spike_ids)
+            and np.array_equal(saved["times"], ref.spike_times))
+    return (f"identical to the reference ({ref.spike_times.size} spikes)" if same else
+            f"DIFFERENT from the reference ({saved['times'].size} vs "
+            f"{ref.spike_times.size} spikes)")
+
+
+def _row(n: int, g: float, eta: float, engine: str, r: dict) -> str:
+    sim_s = r["duration_ms"] / 1000
+    events = f"{r['syn_events'] / r['run_s']:>10.3g}" if "syn_events" in r else f"{'-':>10}"
+    return (f"{n:>6} {g:>4} {eta:>4} {engine:>6} {r['build_s']:>8.1f} {r['drive_s']:>8.1f} "
+            f"{r['run_s'] / sim_s:>11.1f} {events} {r['peak_rss_mb']:>8.0f} "
+            f"{r['rate_hz']:>8.2f} {r['osc_freq_hz']:>7.1f} {r['state']:>9}")
+
+
 def sweep_bench(n: int, replicates: int, extra: list[str]) -> None:
-    import tempfile
     import time
 
     from sweep.grid import expand
@@ -86,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--points", nargs="+", default=["5,2"], help="g,eta pairs")
     ap.add_argument("--out", type=Path, help="append results as JSON lines")
     ap.add_argument("--spikes-dir", type=Path, help="save each point's spikes (npz) here")
+    ap.add_argument("--peer", choices=["nest"], help="also run each point in NEST")
+    ap.add_argument("--check", action="store_true",
+                    help="compare MOOSE's spikes with the numpy reference's")
     ap.add_argument("--sweep", action="store_true", help="benchmark the sweep framework")
     ap.add_argument("--replicates", type=int, default=4, help="points per --sweep run")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. sim.duration=600")
@@ -102,26 +136,45 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.peer == "nest":
+        from sweep.nest_peer import INSTALL_HINT, nest_available
+
+        if not nest_available():
+            print(f"error: --peer nest: {INSTALL_HINT}", file=sys.stderr)
+            return 2
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
-          f"python {platform.python_version()}")
-    head = (f"{'N':>6} {'g':>4} {'eta':>4} {'build_s':>8} {'drive_s':>8} {'run_s/sim_s':>11} "
-            f"{'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} {'osc_Hz':>7} {'state':>9}")
+          f"{os.cpu_count()} cores, python {platform.python_version()}")
+    head = (f"{'N':>6} {'g':>4} {'eta':>4} {'engine':>6} {'build_s':>8} {'drive_s':>8} "
+            f"{'run_s/sim_s':>11} {'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} "
+            f"{'osc_Hz':>7} {'state':>9}")
     print(head, flush=True)
+    spikes_dir = args.spikes_dir
+    if args.check and spikes_dir is None:
+        spikes_dir = Path(tempfile.mkdtemp(prefix="bench-spikes-"))
     for n in args.sizes:
         for g, eta in points:
             spikes = None
-            if args.spikes_dir:
-                args.spikes_dir.mkdir(parents=True, exist_ok=True)
-                spikes = args.spikes_dir / f"N{n}_g{g}_eta{eta}.npz"
+            if spikes_dir:
+                spikes_dir.mkdir(parents=True, exist_ok=True)
+                spikes = spikes_dir / f"N{n}_g{g}_eta{eta}.npz"
             r = run_one(n, g, eta, args.overrides, spikes)
-            sim_s = r["duration_ms"] / 1000
-            print(f"{n:>6} {g:>4} {eta:>4} {r['build_s']:>8.1f} {r['drive_s']:>8.1f} "
-                  f"{r['run_s'] / sim_s:>11.1f} "
-                  f"{r['syn_events'] / r['run_s']:>10.3g} {r['peak_rss_mb']:>8.0f} "
-                  f"{r['rate_hz']:>8.2f} {r['osc_freq_hz']:>7.1f} {r['state']:>9}", flush=True)
+            print(_row(n, g, eta, "moose", r), flush=True)
+            results = [{**r, "engine": "moose"}]
+            if args.peer == "nest":
+                peer = run_one(n, g, eta, args.overrides, None, "sweep.nest_peer")
+                print(_row(n, g, eta, "nest", peer), flush=True)
+                print(f"{'':>16} moose/nest: run {r['run_s'] / peer['run_s']:.2f}x, "
+                      f"build+drive {(r['build_s'] + r['drive_s']) / peer['build_s']:.2f}x",
+                      flush=True)
+                results.append(peer)
+            if args.check:
+                print(f"{'':>16} moose spikes "
+                      f"{check_reference(spikes, overrides(n, g, eta, args.overrides))}",
+                      flush=True)
             if args.out:
                 with args.out.open("a") as f:
-                    f.write(json.dumps({**r, "overrides": args.overrides}) + "\n")
+                    for res in results:
+                        f.write(json.dumps({**res, "overrides": args.overrides}) + "\n")
     return 0
 
 

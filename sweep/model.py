@@ -3,21 +3,26 @@ where the paper's units (ms, mV, Hz) become MOOSE's SI units (s, V)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from sweep.config import Config, steps
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MS = 1e-3  # s per ms
 MV = 1e-3  # V per mV
 
-# Where MOOSE cannot follow Brunel's model (README, "The model, and where MOOSE departs
-# from it"): carried by every result, the dataset's metadata and every report.
-DEVIATION = "moose-lif-refractory-accumulates"
-DEVIATION_NOTE = (
-    "MOOSE's LIF accumulates input during the refractory period (Brunel's neuron ignores "
-    "it): rates are higher, +2.5% at N=12,500 and +18% at N=2,500 (g=5, eta=2), +43% at "
-    "N=12,500 and +126% at N=2,500 (g=3, eta=2, near saturation); python -m "
-    "sweep.reference measures it for any network")
+# The neuron every result is simulated with, carried by every row, the dataset's
+# metadata, every figure and report (README, "The model in MOOSE").
+NEURON_RULE = "brunel"
+NEURON_RULE_NOTE = (
+    "Brunel's neuron: each input is a jump of exactly its weight and input arriving "
+    "during the refractory period is ignored; MOOSE's LIF is driven through injectMsg so "
+    "that it follows this rule step for step (spike trains identical to the numpy "
+    "reference, sweep/reference.py)")
 
 
 @dataclass(frozen=True)
@@ -55,32 +60,46 @@ def derive(cfg: Config) -> Derived:
 
 @dataclass(frozen=True)
 class MooseParams:
-    """Everything MOOSE is given, in SI units, with its step-exact encodings.
+    """Everything MOOSE is given, in SI units, encoded so that its LIF is Brunel's neuron.
 
-    MOOSE delivers an event due at t at the first step whose time is >= t, and a
-    neuron is refractory while ``now < t_spike + refractoryPeriod``. Floating-point
-    jitter makes whole multiples of dt land on either side, so delays are encoded as
-    (m - 0.5) dt (delivered exactly m steps after the spike) and the refractory
-    period as (n + 0.5) dt (clamped at V_r for exactly the n steps after the spike
-    step, as in NEST's iaf_psc_delta).
+    Inputs go to ``injectMsg``, which MOOSE's LIF discards while refractory (Brunel's
+    rule; its ``activation`` input would be kept and added after the refractory
+    period). An injected current reaches Vm through the exponential-Euler leak step,
+    Vm <- Vm x + I Rm (1 - x), so a current of ``amp_per_volt`` per volt makes the step's
+    Vm exactly Brunel's (V + w) x. MOOSE tests the threshold at the start of the next
+    step, on that post-leak value: the threshold is theta x and every spike is seen one
+    step after Brunel's neuron fires (recordings subtract it). Hence the delay is
+    one step shorter, and the refractory clamp too: the input of the step that
+    detects the spike is dropped by the first clamped step. MOOSE delivers an event
+    due at t at the first step whose time is >= t, and a neuron is clamped while
+    ``now < t_spike + refractoryPeriod``; floating-point jitter makes whole multiples
+    of dt land on either side, so both are encoded half a step early.
     """
 
     dt: float  # s
-    tau: float  # s, as Rm * Cm with Cm = 1
-    theta: float  # V
+    Rm: float  # ohm, with Cm = 1 F so that Rm Cm = tau
+    decay: float  # x = exp(-dt / tau), the leak of one step
+    thresh: float  # V, theta x
     V_r: float  # V
-    J_E: float  # V, jump of an excitatory (and external) spike
-    J_I: float  # V, jump of an inhibitory spike (negative)
-    delay: float  # s, encoded
-    refractory: float  # s, encoded
-    ext_per_step: float  # mean external events per step and neuron
+    amp_per_volt: float  # A of injected current per V of jump: x / (Rm (1 - x))
+    delay: float  # s, (m - 1.5) dt: delivered m - 1 steps after MOOSE sees the spike
+    refractory: float  # s, (n - 0.5) dt: n - 1 clamped steps after the detection step
+
+    def current(self, jump_mv: float | np.ndarray) -> float | np.ndarray:
+        """The injected current (A) that moves Vm by ``jump_mv`` (mV), leak included."""
+        return jump_mv * MV * self.amp_per_volt
+
+    def jump_mv(self, current: float | np.ndarray) -> float | np.ndarray:
+        """Inverse of ``current``: the jump (mV) that an injected current makes."""
+        return current / self.amp_per_volt / MV
 
 
 def to_moose(cfg: Config, d: Derived) -> MooseParams:
-    n, s = cfg.network, cfg.sim
-    dt = s.dt * MS
+    n = cfg.network
+    dt, tau = cfg.sim.dt * MS, n.tau * MS
+    x = math.exp(-dt / tau)
     return MooseParams(
-        dt=dt, tau=n.tau * MS, theta=n.theta * MV, V_r=n.V_r * MV, J_E=n.J * MV,
-        J_I=-n.g * n.J * MV, delay=(d.delay_steps - 0.5) * dt,
-        refractory=(d.refractory_steps + 0.5) * dt, ext_per_step=d.ext_rate * dt,
+        dt=dt, Rm=tau, decay=x, thresh=n.theta * MV * x, V_r=n.V_r * MV,
+        amp_per_volt=x / (tau * (1 - x)), delay=(d.delay_steps - 1.5) * dt,
+        refractory=(d.refractory_steps - 0.5) * dt,
     )

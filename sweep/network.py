@@ -1,9 +1,13 @@
 """Build Brunel's model A in MOOSE, simulate it, and return what was recorded.
 
-Recipe (measurements in ../shared/docs/moose-notes.md and tests/test_moose_*):
-- neurons: one ``LIF`` array (E first, then I), Em = 0, Rm Cm = tau;
-- recurrent synapses: one ``SimpleSynHandler`` per neuron, fed by a single Sparse
-  message filled in bulk with ``tripletFill`` (fixed in-degree C_E + C_I);
+Recipe (measurements in ../shared/docs/moose-notes.md, tests/test_moose_*.py):
+- neurons: one ``LIF`` array (E first, then I), Em = 0, Rm Cm = tau, every input on
+  ``injectMsg`` so that input arriving while refractory is ignored, as in Brunel's
+  neuron (encodings: ``sweep.model.MooseParams``);
+- recurrent synapses: no per-synapse objects. Each neuron's spikes go to its own relay,
+  a ``SimpleSynHandler`` with one synapse holding the delay and that neuron's weight;
+  each block of relays fans out to all its targets through one Sparse message that
+  lists every target once per connection (multapses delivered twice);
 - external drive: one ``StimulusTable`` per neuron replaying precomputed Poisson
   counts of rate C_E nu_ext per step, each event a jump of J;
 - every tick runs at ``sim.dt``.
@@ -31,12 +35,13 @@ import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402
 from sweep.instance import Instance, draw_instance  # noqa: E402
-from sweep.model import MS, MV, MooseParams, to_moose  # noqa: E402
+from sweep.model import MV, MooseParams, to_moose  # noqa: E402
 
 ROOT = "/brunel"
-# Ticks used by the classes below: StimulusTable 0, SimpleSynHandler 1, LIF 2, Table 8.
-TICKS = (0, 1, 2, 8)
 SPARSE_MSG_LIMIT = 200_000  # MOOSE silently makes an empty Sparse message beyond this
+# Every moose.start ends with a search whose cost grows with the square of each
+# SimpleSynHandler array's size: relays come in arrays of this many.
+RELAY_BLOCK = 500
 
 
 class BuildError(RuntimeError):
@@ -44,12 +49,21 @@ class BuildError(RuntimeError):
 
 
 @dataclass
+class Relays:
+    """One block of relays: neurons ``first .. first + len(handlers) - 1``."""
+
+    first: int
+    handlers: moose.vec
+    feed: moose.ObjId  # Sparse: each neuron's spikeOut -> its relay's synapse
+    fan: moose.ObjId  # Sparse: each relay's activationOut -> its targets' injectMsg
+
+
+@dataclass
 class Network:
     cfg: Config
     params: MooseParams
     lif: moose.vec
-    synh: moose.vec
-    sparse: moose.ObjId  # the recurrent Sparse message
+    relays: list[Relays]
     drive: moose.vec
     spike_tables: moose.vec
     vm_tables: moose.vec | None
@@ -60,8 +74,10 @@ class Network:
 
 @dataclass
 class Recording:
-    """Spikes of all neurons (times in ms) and Vm of a sample (mV); Vm column k is the
-    membrane at the end of step k + 1, time (k + 1) dt."""
+    """Spikes of all neurons (times in ms) and Vm of a sample (mV), as Brunel's neuron
+    reports them: a spike at the time of the step whose input made it cross theta, and
+    Vm column k is the membrane at the end of step k + 1, time (k + 1) dt, V_r at a
+    spike's step."""
 
     spike_times: np.ndarray  # ms, sorted by neuron then time
     spike_ids: np.ndarray  # neuron index, 0..N-1 (E first)
@@ -78,6 +94,41 @@ def _set_clocks(dt: float) -> None:
         moose.setClock(tick, dt)
 
 
+def _relays(cfg: Config, lif: moose.vec, inst: Instance, p: MooseParams) -> list[Relays]:
+    """Relay blocks: each neuron's handler and the fan-out of its recurrent synapses."""
+    d, src, net = inst.derived, inst.sources, cfg.network
+    # Out-going connections grouped by source (CSR): row s lists s's targets. A stable
+    # sort of 16-bit keys is a radix sort, 2x faster than of 64-bit ones.
+    keys = src.ravel().astype(np.uint16 if d.N <= 1 << 16 else np.uint32)
+    order = np.argsort(keys, kind="stable")
+    targets = order // src.shape[1]
+    row_start = np.concatenate([[0], np.cumsum(np.bincount(src.ravel(), minlength=d.N))])
+    jump = np.where(np.arange(d.N) < net.N_E, net.J, -net.g * net.J)
+    weight = p.current(jump) * p.dt  # a handler sends weight / dt
+    blocks = []
+    for b, first in enumerate(range(0, d.N, RELAY_BLOCK)):
+        ids = np.arange(first, min(first + RELAY_BLOCK, d.N), dtype=np.uint32)
+        handlers = moose.SimpleSynHandler(f"{ROOT}/relay{b}", ids.size).vec
+        feed = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/relay{b}/synapse"),
+                             "addSpike", "Sparse")
+        # pymoose converts lists to its vectors 3x faster than numpy arrays.
+        feed.tripletFill(ids.tolist(), (ids - first).tolist(), [0] * ids.size)
+        handlers.numSynapses = 1  # after the fill, which resizes the synapse arrays
+        handlers.synapse.weight = weight[ids].reshape(-1, 1)
+        handlers.synapse.delay = p.delay
+        lo, hi = row_start[first], row_start[first + ids.size]
+        rows = np.repeat(ids - first, np.diff(row_start[first: first + ids.size + 1]))
+        fan = moose.connect(moose.element(f"{ROOT}/relay{b}"), "activationOut",
+                            moose.element(f"{ROOT}/lif"), "injectMsg", "Sparse")
+        fan.tripletFill(rows.tolist(), targets[lo:hi].tolist(), [0] * int(hi - lo))
+        made = moose.element(fan)
+        if made.numEntries != hi - lo:  # MOOSE reports some failures only on stdout
+            raise BuildError(f"relay block {b} has {made.numEntries} connections, "
+                             f"expected {hi - lo}")
+        blocks.append(Relays(first, handlers, feed, fan))
+    return blocks
+
+
 def build(cfg: Config) -> Network:
     """Create the neurons, wire them, attach drive and recorders. Units: SI inside."""
     t0 = time.perf_counter()
@@ -88,41 +139,31 @@ def build(cfg: Config) -> Network:
         raise BuildError(f"N={d.N} exceeds MOOSE's Sparse message limit {SPARSE_MSG_LIMIT}")
     if moose.exists(ROOT):
         raise BuildError(f"{ROOT} exists: build each network in a fresh process")
-    moose.seed(cfg.sim.seed)
+    # Nothing here draws from MOOSE's generator, but while its seed is >= 0 (the default
+    # is 0) every new Sparse message draws rows x columns random numbers (SparseMsg's
+    # constructor calls randomConnect with probability 0): 40 ms per relay block at
+    # N = 12,500. A negative seed skips that.
+    moose.seed(-1)
     _set_clocks(p.dt)
     moose.Neutral(ROOT)
 
     lif = moose.LIF(f"{ROOT}/lif", d.N).vec
     lif.Em = 0.0
     lif.Cm = 1.0
-    lif.Rm = p.tau
-    lif.thresh = p.theta
+    lif.Rm = p.Rm
+    lif.thresh = p.thresh
     lif.vReset = p.V_r
     lif.refractoryPeriod = p.refractory
-    lif.initVm = inst.v_init * MV
-
-    synh = moose.SimpleSynHandler(f"{ROOT}/synh", d.N).vec
-    moose.connect(synh, "activationOut", lif, "activation", "OneToOne")
-    src = inst.sources
-    k = d.C_E + d.C_I
-    sparse = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/synh/synapse"),
-                           "addSpike", "Sparse")
-    sparse.tripletFill(src.ravel().astype(np.uint32),
-                       np.repeat(np.arange(d.N, dtype=np.uint32), k),
-                       np.tile(np.arange(k, dtype=np.uint32), d.N))
-    # tripletFill resizes each target's synapse array; fix the size after all fills.
-    synh.numSynapses = k
-    weights = np.empty((d.N, k))
-    weights[:, :d.C_E] = p.J_E
-    weights[:, d.C_E:] = p.J_I
-    synh.synapse.weight = weights
-    synh.synapse.delay = p.delay
+    # Vm(0) x, so that the first threshold test (on Vm(0), before any input) passes no
+    # neuron; the first step's drive adds the rest (``_fill_drive``).
+    lif.initVm = inst.v_init * MV * p.decay
+    relays = _relays(cfg, lif, inst, p)
 
     drive = moose.StimulusTable(f"{ROOT}/drive", d.N).vec
     drive.startTime = 0.0
     drive.stepSize = 1.0  # integer positions: each step reads one entry, exactly
     drive.doLoop = False
-    moose.connect(drive, "output", lif, "activation", "OneToOne")
+    moose.connect(drive, "output", lif, "injectMsg", "OneToOne")
 
     spike_tables = moose.Table(f"{ROOT}/spikes", d.N).vec
     moose.connect(lif, "spikeOut", spike_tables, "input", "OneToOne")
@@ -134,27 +175,36 @@ def build(cfg: Config) -> Network:
         for table, nid in zip(vm_tables, inst.vm_ids, strict=True):
             moose.connect(table, "requestOut", lif[int(nid)], "getVm")
 
-    # MOOSE reports some wiring failures only on stdout: check what it built.
-    made = moose.element(sparse)
-    if made.numEntries != src.size or made.numRows != d.N:
-        raise BuildError(f"Sparse message has {made.numEntries} entries, expected {src.size}")
-    out_degree = np.bincount(src.ravel(), minlength=d.N)
-    return Network(cfg, p, lif, synh, sparse, drive, spike_tables, vm_tables, inst,
-                   out_degree, time.perf_counter() - t0)
+    out_degree = np.bincount(inst.sources.ravel(), minlength=d.N)
+    return Network(cfg, p, lif, relays, drive, spike_tables, vm_tables, inst, out_degree,
+                   time.perf_counter() - t0)
 
 
-def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: int) -> None:
+def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: int,
+                first: bool) -> None:
     """Load the next ``n`` steps of external event counts into the tables.
 
-    Entry i is played at the i-th step after (re)start; entry 0 is only sent
-    during reinit, which the LIF discards, so it is a placeholder.
+    Entry i is played at the i-th step after (re)start; entry 0 is only sent during
+    reinit, which the LIF discards, so it is a placeholder. The very first step also
+    carries the current that takes Vm from Vm(0) x (``build``) to Vm(0) before the leak.
     """
     p = network.params
-    jump_rate = p.J_E / p.dt  # an activation of count * J / dt moves Vm by count * J
-    row = np.zeros(n + 1)
+    per_event = p.current(network.cfg.network.J)
+    init = network.instance.v_init * MV * p.decay / p.Rm if first else None
+    # Each step's entry is one of a few values (k events): a table of them as Python
+    # floats, indexed, gives the list pymoose wants 2.5x faster than converting a
+    # float array (which makes a new float object per entry).
+    currents = np.zeros(1, dtype=object)
+    index = np.zeros(n + 1, dtype=np.intp)
     for i, table in enumerate(network.drive):
-        np.multiply(counts(i, n), jump_rate, out=row[1:])
-        table.vector = row.tolist()  # pymoose converts a list 2x faster than an array
+        index[1:] = counts(i, n)
+        top = int(index.max())
+        if top >= currents.size:
+            currents = np.array([k * per_event for k in range(2 * top + 1)], dtype=object)
+        row = currents[index].tolist()
+        if init is not None:
+            row[1] += init[i]
+        table.vector = row
     network.drive.stopTime = float(n)
     network.drive.stepPosition = 0.0
 
@@ -166,52 +216,86 @@ def simulate(network: Network,
     ``counts(neuron, n)`` gives the external events of the next n steps of a neuron
     (default: the instance's Poisson drive); tests pass their own.
     """
-    d, dt = network.instance.derived, network.params.dt
+    d, dt = network.instance.derived, network.cfg.sim.dt
     counts = counts or network.instance.drive()
-    chunk = round(network.cfg.sim.chunk / network.cfg.sim.dt)
+    chunk = round(network.cfg.sim.chunk / dt)
     t0 = time.perf_counter()
     done = 0
     fill_s = 0.0
     while done < d.n_steps:
         n = min(chunk, d.n_steps - done)
         tf = time.perf_counter()
-        _fill_drive(network, counts, n)
+        _fill_drive(network, counts, n, first=done == 0)
         fill_s += time.perf_counter() - tf
         if done == 0:
             moose.reinit()
-        moose.start(n * dt)
+        # MOOSE sees a spike one step late: one more step detects those of the last step.
+        last = done + n == d.n_steps
+        moose.start((n + last) * network.params.dt)
         done += n
     run_s = time.perf_counter() - t0 - fill_s
-    times, ids = _collect_spikes(network.spike_tables)
-    vm = (np.vstack([np.asarray(t.vector) for t in network.vm_tables]) / MV
-          if network.vm_tables is not None else np.empty((0, d.n_steps + 1)))
+    steps, ids = _collect_spikes(network.spike_tables, network.params.dt)
+    times = steps * dt
+    vm = _vm(network, d.n_steps, steps, ids)
     # Spikes in the last D before the end are still in flight, not delivered.
-    sent = times < (d.n_steps - d.delay_steps) * network.cfg.sim.dt + 1e-9
+    sent = steps <= d.n_steps - d.delay_steps
     events = int(network.out_degree[ids[sent]].sum())
-    # Tables also record at reinit: drop that sample so that column k is time (k+1) dt.
-    if vm.shape[1] != d.n_steps + 1:
-        raise BuildError(f"Vm tables hold {vm.shape[1]} samples, expected {d.n_steps + 1}")
-    return Recording(times, ids, vm[:, 1:], network.instance.vm_ids, events, run_s,
+    return Recording(times, ids, vm, network.instance.vm_ids, events, run_s,
                      network.build_s, fill_s)
 
 
-def _collect_spikes(tables: moose.vec) -> tuple[np.ndarray, np.ndarray]:
+def _collect_spikes(tables: moose.vec, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(step of Brunel's neuron, neuron) of every spike: MOOSE's step minus one."""
     per_neuron = [np.asarray(t.vector) for t in tables]
     counts = np.fromiter((len(v) for v in per_neuron), dtype=np.int64, count=len(per_neuron))
-    times = np.concatenate(per_neuron) / MS if counts.sum() else np.empty(0)
-    return times, np.repeat(np.arange(len(per_neuron)), counts)
+    seen = np.concatenate(per_neuron) if counts.sum() else np.empty(0)
+    return np.rint(seen / dt).astype(np.int64) - 1, np.repeat(np.arange(len(per_neuron)), counts)
+
+
+def _vm(network: Network, n_steps: int, steps: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Vm of the sample (mV), column k at time (k + 1) dt. MOOSE holds the post-leak
+    value above theta x for the step in which Brunel's neuron fires and resets one step
+    later; that one sample per spike is reported as Brunel's, V_r."""
+    sample = network.instance.vm_ids
+    if network.vm_tables is None:
+        return np.empty((0, n_steps))
+    vm = np.vstack([np.asarray(t.vector) for t in network.vm_tables]) / MV
+    # Tables also record at reinit (dropped) and in the extra detection step.
+    if vm.shape[1] != n_steps + 2:
+        raise BuildError(f"Vm tables hold {vm.shape[1]} samples, expected {n_steps + 2}")
+    vm = vm[:, 1:-1]
+    row = np.searchsorted(sample, ids)
+    hit = (row < sample.size) & (sample[np.minimum(row, sample.size - 1)] == ids)
+    vm[row[hit], steps[hit] - 1] = network.cfg.network.V_r
+    return vm
 
 
 def wiring(network: Network) -> dict[str, np.ndarray]:
     """Read the recurrent connectivity back from MOOSE (not from what was passed in):
-    per synapse its source, target, synapse index, weight (mV) and delay (ms)."""
-    msg = moose.element(network.sparse)
-    row_start = np.asarray(msg.rowStart, dtype=np.int64)
-    source = np.repeat(np.arange(len(row_start) - 1), np.diff(row_start))
-    target = np.asarray(msg.columnIndex, dtype=np.int64)
-    index = np.asarray(msg.matrixEntry, dtype=np.int64)
-    weight = np.asarray(network.synh.synapse.weight) / MV
-    delay = np.asarray(network.synh.synapse.delay) / MS
-    return {"source": source, "target": target, "index": index,
-            "weight": weight[target, index], "delay": delay[target, index],
-            "num_synapses": np.asarray(network.synh.numSynapses)}
+    per connection its source, target, jump (mV, from the relay's weight) and delay
+    (ms, the transmission delay the relay's stored delay produces)."""
+    p, dt = network.params, network.cfg.sim.dt
+    source, target, weight, delay = [], [], [], []
+    for block in network.relays:
+        feed = moose.element(block.feed)
+        feed_rows = np.asarray(feed.rowStart, dtype=np.int64)
+        owner = np.repeat(np.arange(len(feed_rows) - 1), np.diff(feed_rows))  # neuron
+        relay_of = np.asarray(feed.columnIndex, dtype=np.int64)
+        neuron = np.empty(len(block.handlers), dtype=np.int64)
+        neuron[relay_of] = owner
+        fan = moose.element(block.fan)
+        rows = np.asarray(fan.rowStart, dtype=np.int64)
+        relay = np.repeat(np.arange(len(rows) - 1), np.diff(rows))
+        w = np.asarray(block.handlers.synapse.weight, dtype=float).ravel()
+        dl = np.asarray(block.handlers.synapse.delay, dtype=float).ravel()
+        n_syn = np.asarray(block.handlers.numSynapses)
+        if not (n_syn == 1).all() or relay_of.size != len(block.handlers):
+            raise BuildError(f"relay block at {block.first}: not one synapse per relay")
+        source.append(neuron[relay])
+        target.append(np.asarray(fan.columnIndex, dtype=np.int64))
+        weight.append(p.jump_mv(w[relay] / p.dt))
+        # Delivered at the first step at or after the stored delay, plus the step by
+        # which MOOSE sees a spike late.
+        delay.append((np.ceil(dl[relay] / p.dt) + 1) * dt)
+    return {k: np.concatenate(v) for k, v in
+            (("source", source), ("target", target), ("weight", weight), ("delay", delay))}

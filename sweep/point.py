@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sweep.config import Config, ConfigError, load_config
-from sweep.model import DEVIATION
+from sweep.model import NEURON_RULE
 
 
 def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
@@ -35,7 +35,7 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
         syn_events=rec.syn_events, build_s=rec.build_s, drive_s=rec.drive_s, run_s=rec.run_s,
         total_s=time.perf_counter() - t0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        deviation=DEVIATION,
+        neuron_rule=NEURON_RULE,
     )
     return result
 

@@ -1,18 +1,21 @@
-"""A numpy reference simulator of the same network, to measure MOOSE's one deviation.
+"""A numpy reference simulator of Brunel's neuron on the same network instance.
 
 It steps the instance drawn by ``sweep.instance`` (same sources, initial potentials
-and external counts as the MOOSE run) with MOOSE's update order: the step's input
-is added, the threshold is checked (strictly), then the exact leak is applied; a
-neuron that fired is held at V_r for tau_rp / dt steps. During those steps Brunel's
-neuron ignores its input (``accumulate=False``), while MOOSE's LIF keeps it and
-adds it at the first free step (``accumulate=True``).
+and external counts as the MOOSE run) in the paper's arithmetic: the step's input is
+added, the threshold is checked (strictly), then the exact leak is applied; a neuron
+that fired is held at V_r for tau_rp / dt steps. During those steps Brunel's neuron
+ignores its input (``accumulate=False``: what MOOSE runs, spike for spike); MOOSE's
+native LIF rule, which keeps that input and adds it at the first free step, is
+available as ``accumulate=True`` to measure what that rule would change.
 
 ``python -m sweep.reference [--sizes N ...] [--moose] [overrides]`` prints both
-rates per size (and the MOOSE run's with ``--moose``).
+rules' rates per size (and the MOOSE run's with ``--moose``).
 ``python -m sweep.reference --run RUN_DIR`` re-simulates every point of a gathered run
-with Brunel's neuron on the same instance and writes its statistics to
-``RUN_DIR/reference.parquet``: the agreement report then gives MOOSE's deviation per
-point and the agreement the exact model would have.
+on the same instance and writes its statistics to ``RUN_DIR/reference.parquet``: the
+agreement report then shows how far MOOSE is from the reference (it should be
+nowhere).
+``python -m sweep.reference --grid DIR [overrides]`` does the same for a grid without
+any MOOSE run.
 """
 
 from __future__ import annotations
@@ -165,7 +168,8 @@ def _rate(run: ReferenceRun, cfg: Config) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="MOOSE's refractory deviation, measured")
+    ap = argparse.ArgumentParser(description="Brunel's neuron in numpy; MOOSE's native "
+                                 "refractory rule measured against it")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2500])
     ap.add_argument("--moose", action="store_true", help="also run MOOSE on each instance")
     ap.add_argument("--run", type=Path, metavar="RUN_DIR",
@@ -206,17 +210,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"{'N':>6} {'ignore_Hz':>10} {'accumulate_Hz':>13} {'moose_Hz':>9} {'excess':>7}")
+    print(f"{'N':>6} {'brunel_Hz':>10} {'native_Hz':>10} {'moose_Hz':>9} {'native_excess':>13}")
     for n, overrides, cfg in runs:
         brunel = _rate(simulate_reference(cfg, accumulate=False), cfg)
-        moose_like = _rate(simulate_reference(cfg, accumulate=True), cfg)
+        native = _rate(simulate_reference(cfg, accumulate=True), cfg)
         moose_rate = "-"
         if args.moose:
             out = subprocess.run([sys.executable, "-m", "sweep.point", *overrides],
                                  capture_output=True, text=True, check=True)
             moose_rate = f"{json.loads(out.stdout.strip().splitlines()[-1])['rate_hz']:.2f}"
-        print(f"{n:>6} {brunel:>10.2f} {moose_like:>13.2f} {moose_rate:>9} "
-              f"{moose_like / brunel - 1:>+7.1%}", flush=True)
+        print(f"{n:>6} {brunel:>10.2f} {native:>10.2f} {moose_rate:>9} "
+              f"{native / brunel - 1:>+13.1%}", flush=True)
     return 0
 
 

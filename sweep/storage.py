@@ -26,9 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
-from sweep.model import DEVIATION_NOTE, derive
+from sweep.model import NEURON_RULE_NOTE, derive
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: neuron_rule replaces deviation (engine v2)
 META_KEY = b"brunel_sweep"
 RESULTS = "results.parquet"
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
@@ -74,7 +74,7 @@ SCHEMA = pa.schema([
     pa.field("started_at", pa.timestamp("us", tz="UTC")),
     pa.field("finished_at", pa.timestamp("us", tz="UTC")),
     pa.field("git_commit", pa.string()),
-    pa.field("deviation", pa.string()),
+    pa.field("neuron_rule", pa.string()),  # sweep.model.NEURON_RULE
     pa.field("spikes_file", pa.string()),
 ], metadata={b"schema_version": SCHEMA_VERSION.encode()})
 
@@ -224,7 +224,7 @@ def gather(run_dir: Path) -> GatherReport:
                                 default=None)),
         "gathered_at": now().isoformat(),
         "incompatible_parts": incompatible,
-        "deviation": DEVIATION_NOTE,
+        "neuron_rule": NEURON_RULE_NOTE,
     }
     table = table.replace_schema_metadata({**(SCHEMA.metadata or {}),
                                            META_KEY: json.dumps(meta).encode()})

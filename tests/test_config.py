@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from sweep.config import load_config
@@ -22,6 +24,8 @@ PROBE = ("import sys; from sweep.point import main; rc = main(sys.argv[1:]); "
     (["network.multapses=false", "network.epsilon=1.0", "network.N_E=50", "network.N_I=50"],
      "network.N_E", "larger than its in-degree"),
     (["network.D=1.55"], "network.D", "whole number of steps"),
+    (["network.D=0.1"], "network.D", "at least 2 steps of sim.dt=0.1 ms"),
+    (["network.tau_rp=0.1"], "network.tau_rp", "at least 2 steps of sim.dt=0.1 ms"),
     (["sim.duration=200"], "sim.duration", "> sim.transient"),
     (["network.foo=1"], "network.foo", "network allows: N_E, N_I"),
     (["+sim.bar=1"], "sim.bar", "sim allows: dt"),
@@ -48,8 +52,17 @@ def test_standard_parameters_give_brunels_derived_values():
     assert (d.delay_steps, d.refractory_steps) == (15, 20)
     assert (d.n_steps, d.transient_steps) == (12000, 2000)
     p = to_moose(cfg, d)
-    assert (p.theta, p.V_r, p.J_E, p.J_I, p.tau) == pytest.approx((0.02, 0.01, 1e-4, -5e-4, 0.02))
-    assert p.ext_per_step == pytest.approx(2.0)
+    x = math.exp(-0.1 / 20)
+    assert (p.dt, p.Rm, p.V_r) == pytest.approx((1e-4, 0.02, 0.01))
+    assert p.thresh == pytest.approx(0.02 * x)  # MOOSE tests Vm after the leak
+    # MOOSE sees a spike one step late: delivered 14 steps later, clamped for 19 steps
+    # (the input of the detection step is dropped by the first); each encoded half a
+    # step early against floating-point jitter.
+    assert p.delay == pytest.approx(13.5e-4)
+    assert p.refractory == pytest.approx(19.5e-4)
+    # The current that makes Brunel's jump of J = 0.1 mV through the leak step.
+    assert p.current(0.1) * p.Rm * (1 - x) == pytest.approx(1e-4 * x)
+    assert p.jump_mv(p.current(-0.5)) == pytest.approx(-0.5)
 
 
 def test_small_preset_changes_only_the_size():

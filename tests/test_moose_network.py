@@ -15,29 +15,30 @@ def _wiring(overrides: list[str]) -> dict:
     from sweep.network import build, wiring
 
     cfg = load_config(overrides)
-    return {"w": wiring(build(cfg)), "cfg": cfg}
+    net = build(cfg)
+    return {"w": wiring(net), "cfg": cfg, "sources": net.instance.sources}
 
 
 @pytest.mark.parametrize("multapses", [True, False])
 def test_fixed_in_degree_weights_delays_no_self_loops(multapses):
     r = in_fresh_process(_wiring, ["network.N_E=400", "network.N_I=100", "network.g=4.5",
                                    f"network.multapses={str(multapses).lower()}"])
-    w, net, dt = r["w"], r["cfg"].network, r["cfg"].sim.dt
+    w, net = r["w"], r["cfg"].network
     N, C_E, C_I = 500, 40, 10
-    assert (w["num_synapses"] == C_E + C_I).all()
     src, tgt = w["source"], w["target"]
     assert src.size == N * (C_E + C_I)
     assert not (src == tgt).any()
+    # MOOSE holds exactly the drawn connections, repeated pairs included.
+    drawn = np.sort(r["sources"].ravel() * N + np.repeat(np.arange(N), C_E + C_I))
+    np.testing.assert_array_equal(np.sort(src * N + tgt), drawn)
     exc = src < net.N_E
     assert (np.bincount(tgt[exc], minlength=N) == C_E).all()
     assert (np.bincount(tgt[~exc], minlength=N) == C_I).all()
-    # Each synapse index is used once per target.
-    assert np.unique(tgt * (C_E + C_I) + w["index"]).size == src.size
+    # Weights and delays as MOOSE's relays hold them, converted back to the jump they
+    # make and the delay they produce (the arrival itself: test_moose_neuron).
     np.testing.assert_allclose(w["weight"][exc], net.J, rtol=1e-12)
     np.testing.assert_allclose(w["weight"][~exc], -net.g * net.J, rtol=1e-12)
-    # Delays are stored as (m - 1/2) dt so that they arrive after exactly m steps
-    # (the arrival itself is measured in test_moose_neuron).
-    np.testing.assert_allclose(w["delay"], net.D - dt / 2, rtol=1e-12)
+    np.testing.assert_allclose(w["delay"], net.D, rtol=1e-12)
     pairs = np.unique(src * N + tgt).size
     if multapses:
         assert pairs < src.size  # repeated pairs occur, as the paper allows
@@ -79,7 +80,7 @@ def test_point_command_prints_statistics(tiny):
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout.strip().splitlines()[-1])
     for key in ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "state", "seed", "build_s", "run_s",
-                "spike_sync", "osc_power", "silent_frac", "cv_neurons", "deviation"):
+                "spike_sync", "osc_power", "silent_frac", "cv_neurons", "neuron_rule"):
         assert key in r
     assert 50 < r["rate_hz"] < 300
     assert r["state"] in ("SR", "AR", "AI", "SI-fast", "SI-slow", "quiescent")

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -77,10 +78,10 @@ def test_sweep_writes_dataset_with_provenance(grid_run):
     assert (df.rate_hz > 1).all()
     assert set(df.state) <= {"SR", "AR", "AI", "SI-fast", "SI-slow", "quiescent"}
     assert (df.total_s > df.run_s).all() and (df.peak_rss_mb > 50).all()
-    assert df.deviation.eq("moose-lif-refractory-accumulates").all()
+    assert df.neuron_rule.eq("brunel").all()
     assert meta["versions"]["pymoose"] == "5.0.0"
     assert "network" in meta["run_config"] and meta["started_at"] and meta["finished_at"]
-    assert "refractory" in meta["deviation"]
+    assert "refractory period is ignored" in meta["neuron_rule"]
     table = pq.read_table(grid_run / "results.parquet")
     assert table.schema.equals(SCHEMA, check_metadata=False)
     import pyarrow.dataset as ds
@@ -90,7 +91,7 @@ def test_sweep_writes_dataset_with_provenance(grid_run):
     # Brunel's theory for this network (C_E = 40), compared point by point.
     agreement = (grid_run / "agreement.txt").read_text()
     assert agreement.startswith("theory vs simulation (4 points")
-    assert "accumulates input during the refractory period" in agreement
+    assert "neuron rule: Brunel's neuron" in agreement
     theory = pd.read_parquet(grid_run / "theory.parquet")
     # The 2 x 2 grid extended by one step on every side: g 2..8, eta 1..3 (eta > 0).
     assert sorted(theory.g.unique()) == [2, 4, 6, 8]
@@ -281,24 +282,23 @@ def test_api_runs_points_repeatedly_in_one_interpreter(grid_run, tmp_path, monke
     assert draw_figures(grid_run) == [grid_run / "phase_diagram.png"]
 
 
-def test_reference_run_rebuilds_each_point_and_reports_the_deviation(grid_run):
-    from sweep.reference import simulate_reference
-    from sweep.storage import row_config
-
+def test_reference_run_rebuilds_each_point_and_gives_moose_rates(grid_run):
     out = run_cli("-m", "sweep.reference", "--run", str(grid_run), "--jobs", "2")
     assert out.returncode == 0, out.stderr
     df, _ = load(grid_run)
     ref = pd.read_parquet(grid_run / "reference.parquet").set_index("point_id")
     assert sorted(ref.index) == sorted(df.point_id)
-    # The rows rebuild the very instance MOOSE ran: with MOOSE's refractory semantics the
-    # reference reproduces its spike count exactly; with Brunel's it fires less.
-    row = df[(df["network.g"] == 4) & (df["network.eta"] == 2)].iloc[0]
-    moose_like = simulate_reference(row_config(row.to_dict()), accumulate=True)
-    assert moose_like.spike_times.size == row.n_spikes
-    assert (ref.loc[df.point_id, "rate_hz"].to_numpy() < df.rate_hz.to_numpy()).all()
+    # The rows rebuild the very instance MOOSE ran, and MOOSE runs Brunel's neuron:
+    # the reference's statistics are MOOSE's, exactly.
+    for col in ("rate_hz", "cv_isi", "osc_freq_hz", "osc_power", "state"):
+        np.testing.assert_array_equal(ref.loc[df.point_id, col].to_numpy(),
+                                      df[col].to_numpy(), err_msg=col)
+    # chi comes from Vm, whose last bits depend on the order a step's inputs are summed.
+    np.testing.assert_allclose(ref.loc[df.point_id, "chi"], df.chi, rtol=1e-12)
     text = run_cli("-m", "analysis", str(grid_run)).stdout
-    assert "Brunel's neuron on the same instances (" in text
-    assert "MOOSE's deviation, rate over Brunel's neuron: median +" in text
+    assert ("MOOSE vs the numpy reference of Brunel's neuron on the same instances "
+            "(4 points): same rate at 4, max |rate difference| 0.00%; 0 points change "
+            "state") in text
 
 
 def test_reference_grid_gives_the_same_points_without_moose(grid_run, tmp_path):
