@@ -52,7 +52,7 @@ class SimConfig:
     V_init_low: float = 0.0  # mV, initial Vm drawn uniformly in [low, high)
     V_init_high: float = 20.0
     vm_sample: int = 200  # neurons whose Vm is recorded (for chi)
-    chunk: float = 2000.0  # ms of external drive held in memory at once
+    chunk: float = 400.0  # ms of external drive held in memory at once
 
 
 @dataclass

@@ -25,6 +25,15 @@ NEURON_RULE_NOTE = (
     "reference, sweep/reference.py)")
 
 
+# A potential exactly at theta does not fire (the test is strict). Such ties happen: in
+# the first free step after the refractory period V is exactly V_r plus a sum of
+# weights, which can equal theta - V_r (a synchronous volley at SR). Summed in floating
+# point, in any order, the tie lands a few ulps (1e-14 relative) on either side. Both
+# engines test V > theta (1 + THRESHOLD_TIE) instead, which resolves every tie as exact
+# arithmetic does and moves the threshold by 2e-10 mV.
+THRESHOLD_TIE = 1e-11
+
+
 @dataclass(frozen=True)
 class Derived:
     """Derived quantities, in the paper's units. Computed, never configured."""
@@ -79,7 +88,7 @@ class MooseParams:
     dt: float  # s
     Rm: float  # ohm, with Cm = 1 F so that Rm Cm = tau
     decay: float  # x = exp(-dt / tau), the leak of one step
-    thresh: float  # V, theta x
+    thresh: float  # V, theta x (1 + THRESHOLD_TIE)
     V_r: float  # V
     amp_per_volt: float  # A of injected current per V of jump: x / (Rm (1 - x))
     delay: float  # s, (m - 1.5) dt: delivered m - 1 steps after MOOSE sees the spike
@@ -99,7 +108,7 @@ def to_moose(cfg: Config, d: Derived) -> MooseParams:
     dt, tau = cfg.sim.dt * MS, n.tau * MS
     x = math.exp(-dt / tau)
     return MooseParams(
-        dt=dt, Rm=tau, decay=x, thresh=n.theta * MV * x, V_r=n.V_r * MV,
+        dt=dt, Rm=tau, decay=x, thresh=n.theta * MV * x * (1 + THRESHOLD_TIE), V_r=n.V_r * MV,
         amp_per_volt=x / (tau * (1 - x)), delay=(d.delay_steps - 1.5) * dt,
         refractory=(d.refractory_steps - 0.5) * dt,
     )

@@ -2,7 +2,8 @@
 
 It steps the instance drawn by ``sweep.instance`` (same sources, initial potentials
 and external counts as the MOOSE run) in the paper's arithmetic: the step's input is
-added, the threshold is checked (strictly), then the exact leak is applied; a neuron
+added, the threshold is checked (strictly; exact ties resolved as in
+``sweep.model.THRESHOLD_TIE``), then the exact leak is applied; a neuron
 that fired is held at V_r for tau_rp / dt steps. During those steps Brunel's neuron
 ignores its input (``accumulate=False``: what MOOSE runs, spike for spike); MOOSE's
 native LIF rule, which keeps that input and adds it at the first free step, is
@@ -32,6 +33,7 @@ import numpy as np
 
 from sweep.config import Config, ConfigError, load_config, standard_size
 from sweep.instance import draw_instance
+from sweep.model import THRESHOLD_TIE
 
 
 @dataclass
@@ -49,6 +51,7 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
     d, net, dt = inst.derived, cfg.network, cfg.sim.dt
     N, m, n_ref = d.N, d.delay_steps, d.refractory_steps
     x = np.exp(-dt / net.tau)
+    theta = net.theta * (1 + THRESHOLD_TIE)
 
     # Out-going edges of each neuron (CSR), with their weights in mV.
     src = inst.sources.ravel()
@@ -81,7 +84,7 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
                 inp[free] += pending[free]
                 pending[free] = 0.0
             V[free] += inp[free]
-            fired = free & (V > net.theta)
+            fired = free & (V > theta)
             V[refractory | fired] = net.V_r
             V[free & ~fired] *= x
             vm[:, k - 1] = V[inst.vm_ids]

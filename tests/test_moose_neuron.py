@@ -99,6 +99,14 @@ def test_refractory_period_is_exact_and_the_first_free_step_can_fire():
     assert own[1] - own[0] == pytest.approx(2.0 + r["dt"])
 
 
+@pytest.mark.parametrize(("events", "fires"), [(100, False), (101, True)])
+def test_a_potential_exactly_at_threshold_does_not_fire(events, fires):
+    # Fire at step 10; at step 31, the first free step, V = V_r + events x J: exactly
+    # theta = 20 mV with 100 events (strict test: no spike), above it with 101.
+    r = in_fresh_process(_pulses, [], {(0, 10): 250, (0, 31): events})
+    assert (r["ids"] == 0).sum() == 1 + fires
+
+
 def test_no_neuron_fires_before_its_first_input():
     # All start just below theta = 20 mV; only neuron 0 gets input (0.1 mV at step 1).
     r = in_fresh_process(_pulses, ["sim.V_init_low=19.95", "sim.V_init_high=20"],
