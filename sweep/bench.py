@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                 spikes = spikes_dir / f"N{n}_g{g}_eta{eta}.npz"
             r = run_one(n, g, eta, args.overrides, spikes)
             print(_row(n, g, eta, "moose", r), flush=True)
+            print(f"{'':>16} moose build: instance (numpy) {r['build_instance_s']:.1f} s, "
+                  f"filling MOOSE {r['build_s'] - r['build_instance_s']:.1f} s; "
+                  f"{r['starts']} moose.start calls", flush=True)
             results = [{**r, "engine": "moose"}]
             if args.peer == "nest":
                 peer = run_one(n, g, eta, args.overrides, None, "sweep.nest_peer")

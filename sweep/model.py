@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sweep.config import Config, steps
-
-if TYPE_CHECKING:
-    import numpy as np
 
 MS = 1e-3  # s per ms
 MV = 1e-3  # V per mV
@@ -101,6 +99,11 @@ class MooseParams:
     def jump_mv(self, current: float | np.ndarray) -> float | np.ndarray:
         """Inverse of ``current``: the jump (mV) that an injected current makes."""
         return current / self.amp_per_volt / MV
+
+    def delay_ms(self, stored: float | np.ndarray) -> float | np.ndarray:
+        """The transmission delay (ms) a relay's stored delay (s) produces: delivered
+        at the first step at or after it, plus the step MOOSE sees a spike late."""
+        return (np.ceil(stored / self.dt) + 1) * self.dt / MS
 
 
 def to_moose(cfg: Config, d: Derived) -> MooseParams:

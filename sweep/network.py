@@ -69,7 +69,8 @@ class Network:
     vm_tables: moose.vec | None
     instance: Instance
     out_degree: np.ndarray  # recurrent targets of each neuron
-    build_s: float
+    build_s: float  # wall time of build, of which
+    instance_s: float  # drawing the instance (numpy); the rest is filling MOOSE
 
 
 @dataclass
@@ -87,6 +88,7 @@ class Recording:
     run_s: float  # wall time in moose.start
     build_s: float  # wall time building the network
     drive_s: float  # wall time drawing and loading the external drive
+    starts: int  # moose.start calls (each ends with a search costing 0.2 s at full size)
 
 
 def _set_clocks(dt: float) -> None:
@@ -133,6 +135,7 @@ def build(cfg: Config) -> Network:
     """Create the neurons, wire them, attach drive and recorders. Units: SI inside."""
     t0 = time.perf_counter()
     inst = draw_instance(cfg)
+    instance_s = time.perf_counter() - t0
     d = inst.derived
     p = to_moose(cfg, d)
     if d.N > SPARSE_MSG_LIMIT:
@@ -177,7 +180,7 @@ def build(cfg: Config) -> Network:
 
     out_degree = np.bincount(inst.sources.ravel(), minlength=d.N)
     return Network(cfg, p, lif, relays, drive, spike_tables, vm_tables, inst, out_degree,
-                   time.perf_counter() - t0)
+                   time.perf_counter() - t0, instance_s)
 
 
 def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: int,
@@ -220,7 +223,7 @@ def simulate(network: Network,
     counts = counts or network.instance.drive()
     chunk = round(network.cfg.sim.chunk / dt)
     t0 = time.perf_counter()
-    done = 0
+    done = starts = 0
     fill_s = 0.0
     while done < d.n_steps:
         n = min(chunk, d.n_steps - done)
@@ -232,6 +235,7 @@ def simulate(network: Network,
         # MOOSE sees a spike one step late: one more step detects those of the last step.
         last = done + n == d.n_steps
         moose.start((n + last) * network.params.dt)
+        starts += 1
         done += n
     run_s = time.perf_counter() - t0 - fill_s
     steps, ids = _collect_spikes(network.spike_tables, network.params.dt)
@@ -241,7 +245,7 @@ def simulate(network: Network,
     sent = steps <= d.n_steps - d.delay_steps
     events = int(network.out_degree[ids[sent]].sum())
     return Recording(times, ids, vm, network.instance.vm_ids, events, run_s,
-                     network.build_s, fill_s)
+                     network.build_s, fill_s, starts)
 
 
 def _collect_spikes(tables: moose.vec, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +278,7 @@ def wiring(network: Network) -> dict[str, np.ndarray]:
     """Read the recurrent connectivity back from MOOSE (not from what was passed in):
     per connection its source, target, jump (mV, from the relay's weight) and delay
     (ms, the transmission delay the relay's stored delay produces)."""
-    p, dt = network.params, network.cfg.sim.dt
+    p = network.params
     source, target, weight, delay = [], [], [], []
     for block in network.relays:
         feed = moose.element(block.feed)
@@ -294,8 +298,6 @@ def wiring(network: Network) -> dict[str, np.ndarray]:
         source.append(neuron[relay])
         target.append(np.asarray(fan.columnIndex, dtype=np.int64))
         weight.append(p.jump_mv(w[relay] / p.dt))
-        # Delivered at the first step at or after the stored delay, plus the step by
-        # which MOOSE sees a spike late.
-        delay.append((np.ceil(dl[relay] / p.dt) + 1) * dt)
+        delay.append(p.delay_ms(dl[relay]))
     return {k: np.concatenate(v) for k, v in
             (("source", source), ("target", target), ("weight", weight), ("delay", delay))}

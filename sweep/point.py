@@ -22,7 +22,8 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     from sweep.network import build, simulate  # imports MOOSE
 
     t0 = time.perf_counter()
-    rec = simulate(build(cfg))
+    network = build(cfg)
+    rec = simulate(network)
     s, n = cfg.sim, cfg.network
     result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N_E + n.N_I,
                        s.transient, s.duration, s.dt, cfg.analysis)
@@ -33,6 +34,7 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
         seed=s.seed, g=n.g, eta=n.eta, N=n.N_E + n.N_I, duration_ms=s.duration,
         n_spikes=int(rec.spike_times.size),
         syn_events=rec.syn_events, build_s=rec.build_s, drive_s=rec.drive_s, run_s=rec.run_s,
+        build_instance_s=network.instance_s, starts=rec.starts,
         total_s=time.perf_counter() - t0,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         neuron_rule=NEURON_RULE,
