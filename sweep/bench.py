@@ -128,7 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             sweep_bench(n, args.replicates, args.overrides)
         return 0
-    points = [tuple(float(x) for x in p.split(",")) for p in args.points]
+    # Overrides written after --points would be taken as points (nargs="+").
+    args.overrides += [p for p in args.points if "=" in p]
+    args.points = [p for p in args.points if "=" not in p]
+    try:
+        points = [(float(g), float(eta)) for g, eta in (p.split(",") for p in args.points)]
+    except ValueError:
+        print(f"error: --points {' '.join(args.points)}: must be g,eta pairs, e.g. 5,2",
+              file=sys.stderr)
+        return 2
     try:  # every configuration is checked before the first simulation
         for n in args.sizes:
             for g, eta in points:
