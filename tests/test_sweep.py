@@ -157,7 +157,9 @@ def test_failures_become_rows_and_the_sweep_goes_on(tmp_path):
 
 def test_killed_sweep_resumes_to_the_same_dataset(grid_run, tmp_path):
     run_dir = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # The g = 6 points hang, so that the kill finds the sweep mid-flight however fast
+    # the g = 4 points are (one at a time, in grid order); the resume runs them.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SWEEP_TEST_FAULT": "hang@network.g=6.0"}
     cmd = [sys.executable, "-m", "sweep", *TINY, *GRID, "run.jobs=1", f"hydra.run.dir={run_dir}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -181,18 +183,20 @@ def test_killed_sweep_resumes_to_the_same_dataset(grid_run, tmp_path):
 
 def test_ctrl_c_keeps_finished_points(tmp_path):
     run_dir = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # The g = 6 points hang, so that Ctrl-C finds the sweep mid-flight however fast
+    # the g = 4 points are (one at a time, in grid order).
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SWEEP_TEST_FAULT": "hang@network.g=6.0"}
     cmd = [sys.executable, "-m", "sweep", *TINY, *GRID, "run.jobs=1", f"hydra.run.dir={run_dir}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    wait_until(lambda: list((run_dir / "parts").glob("*.parquet")), timeout=120,
-               what="a first part", poll=0.05)
+    wait_until(lambda: len(list((run_dir / "parts").glob("*.parquet"))) == 2, timeout=120,
+               what="the g = 4 parts", poll=0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err
     df, _ = load(run_dir)  # what finished is gathered
-    assert 1 <= len(df) < 4 and (df.status == "ok").all()
+    assert len(df) == 2 and (df.status == "ok").all() and (df["network.g"] == 4).all()
     time.sleep(0.5)
     assert not running_workers(run_dir)
 
