@@ -101,9 +101,9 @@ def main() -> None:
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
-    from sweep.runner import interrupt_on_sigterm
+    from sweep.runner import interrupt_on_signals
 
-    interrupt_on_sigterm()
+    interrupt_on_signals()
     hydra_main()
 
 

@@ -37,10 +37,13 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def interrupt_on_sigterm() -> None:
+def interrupt_on_signals() -> None:
     """SIGTERM (kill, scancel, a time limit) stops this process's points the way Ctrl-C
-    does: running points are killed without a row, finished parts stay."""
+    does: running points are killed without a row, finished parts stay. SIGINT too,
+    even when started from a non-interactive shell in the background, which hands
+    the process SIGINT ignored."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass

@@ -325,9 +325,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "resubmit":
         print(resubmit(run_dir, args.dry_run))
         return 0
-    from sweep.runner import interrupt_on_sigterm
+    from sweep.runner import interrupt_on_signals
 
-    interrupt_on_sigterm()
+    interrupt_on_signals()
     shard = args.shard if args.shard is not None else int(os.environ["SLURM_ARRAY_TASK_ID"])
     try:
         return run_task(run_dir, shard)
