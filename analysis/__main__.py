@@ -8,23 +8,23 @@ import sys
 from pathlib import Path
 
 from analysis.report import analyse
+from sweep.cli import UsageError, command
 from sweep.storage import RESULTS, load
 
 
+@command
 def main(argv: list[str]) -> int:
     args = [a for a in argv if a != "--no-theory"]
     if len(args) != 1:
-        print("usage: python -m analysis RUN_DIR [--no-theory]", file=sys.stderr)
-        return 2
+        raise UsageError("usage: python -m analysis RUN_DIR [--no-theory]")
     run_dir = Path(args[0])
     if not (run_dir / RESULTS).exists():
-        print(f"error: {run_dir / RESULTS} not found (run python -m sweep.gather {run_dir})",
-              file=sys.stderr)
-        return 2
+        raise UsageError(f"{run_dir / RESULTS} not found (run python -m sweep.gather "
+                         f"{run_dir})")
     df, _ = load(run_dir)
     analyse(df, run_dir, theory="--no-theory" not in argv)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -16,8 +16,7 @@ import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
 from sweep.model import NEURON_RULE_NOTE
-from sweep.reference import REFERENCE_FILE
-from sweep.storage import row_config
+from sweep.storage import REFERENCE_FILE, row_config
 
 G, ETA = "network.g", "network.eta"
 THEORY_FILE = "theory.parquet"

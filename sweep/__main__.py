@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from sweep.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from sweep.config import (
     POINT_GROUPS,
     ConfigError,
@@ -86,9 +87,11 @@ def hydra_main(dcfg: DictConfig) -> int:
         print(f"\ninterrupted: {report.ok + report.failed} finished points kept in {run_dir}; "
               "run the same command with hydra.run.dir=" f"{run_dir} to resume",
               file=sys.stderr)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     status = gather_and_report(run_dir, cfg.run.theory)
     print(f"run directory: {run_dir}")
+    if status:  # Hydra discards a task function's return value
+        sys.exit(status)
     return status
 
 
@@ -100,7 +103,7 @@ def main() -> None:
             preflight(argv)
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(EXIT_BAD_INPUT)
     from sweep.runner import interrupt_on_signals
 
     interrupt_on_signals()

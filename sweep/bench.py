@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import platform
 import subprocess
@@ -33,7 +34,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sweep.config import ConfigError, load_config, standard_size
+from sweep.cli import UsageError, command
+from sweep.config import load_config, standard_size
 
 
 def overrides(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
@@ -56,7 +58,7 @@ def check_reference(spikes: Path, cfg_overrides: list[str]) -> str:
     """Whether MOOSE's saved spikes are the numpy reference's on the same instance."""
     import numpy as np
 
-    from sweep.reference import simulate_reference
+    from sweep.numpy_sim import simulate_reference
 
     saved = np.load(spikes)
     ref = simulate_reference(load_config(cfg_overrides), accumulate=False)
@@ -111,7 +113,8 @@ def sweep_bench(n: int, replicates: int, extra: list[str]) -> None:
     print(f"  parallel efficiency with 2 workers: {walls[1] / (2 * walls[2]):.1%}")
 
 
-def main(argv: list[str] | None = None) -> int:
+@command
+def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500])
     ap.add_argument("--points", nargs="+", default=["5,2"], help="g,eta pairs")
@@ -134,22 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         points = [(float(g), float(eta)) for g, eta in (p.split(",") for p in args.points)]
     except ValueError:
-        print(f"error: --points {' '.join(args.points)}: must be g,eta pairs, e.g. 5,2",
-              file=sys.stderr)
-        return 2
-    try:  # every configuration is checked before the first simulation
-        for n in args.sizes:
-            for g, eta in points:
-                load_config(overrides(n, g, eta, args.overrides))
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--points {' '.join(args.points)}: must be g,eta pairs, "
+                         "e.g. 5,2") from None
+    if not all(math.isfinite(v) for p in points for v in p):
+        raise UsageError(f"--points {' '.join(args.points)}: must be finite numbers")
+    for n in args.sizes:  # every configuration is checked before the first simulation
+        for g, eta in points:
+            load_config(overrides(n, g, eta, args.overrides))
     if args.peer == "nest":
         from sweep.nest_peer import INSTALL_HINT, nest_available
 
         if not nest_available():
-            print(f"error: --peer nest: {INSTALL_HINT}", file=sys.stderr)
-            return 2
+            raise UsageError(f"--peer nest: {INSTALL_HINT}")
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
           f"{os.cpu_count()} cores, python {platform.python_version()}")
     head = (f"{'N':>6} {'g':>4} {'eta':>4} {'engine':>6} {'build_s':>8} {'drive_s':>8} "

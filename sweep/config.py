@@ -143,6 +143,11 @@ def _fail(key: str, value: Any, allowed: str) -> None:
 def validate(cfg: Config) -> None:
     """Check the combinations the schema's types cannot express."""
     n, s, a = cfg.network, cfg.sim, cfg.analysis
+    for group in (*POINT_GROUPS, "run"):
+        for f in dataclasses.fields(getattr(cfg, group)):
+            value = getattr(getattr(cfg, group), f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                _fail(f"{group}.{f.name}", value, "a finite number")
     positive = {
         "network.N_E": n.N_E, "network.N_I": n.N_I, "network.J": n.J,
         "network.eta": n.eta, "network.D": n.D, "network.theta": n.theta,

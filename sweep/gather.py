@@ -1,13 +1,15 @@
 """``python -m sweep.gather RUN_DIR``: compact a run's (or a multirun sweep's) parts into
 ``results.parquet``, draw its figures, compare it with the theory (agreement.txt;
-``--no-theory`` skips that) and print its table. Idempotent; exits 1 if some parts
-had an incompatible schema (they are listed and left out)."""
+``--no-theory`` skips that) and print its table. Idempotent. Exit status
+(``sweep.cli``): 0 all ok, 1 some points failed, 3 some parts had an incompatible
+schema (they are listed and left out)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from sweep.cli import UsageError, command, run_status
 from sweep.storage import gather, load
 
 
@@ -20,16 +22,16 @@ def gather_and_report(run_dir: Path, theory: bool = True) -> int:
     for problem in report.incompatible:
         print(f"left out: {problem}", file=sys.stderr)
     print(f"wrote {report.path} ({report.rows} rows: {report.ok} ok, {report.failed} failed)")
-    return 1 if report.incompatible else 0
+    return run_status(report.failed, len(report.incompatible))
 
 
+@command
 def main(argv: list[str]) -> int:
     args = [a for a in argv if a != "--no-theory"]
     if len(args) != 1 or not Path(args[0]).is_dir():
-        print("usage: python -m sweep.gather RUN_DIR [--no-theory]", file=sys.stderr)
-        return 2
+        raise UsageError("usage: python -m sweep.gather RUN_DIR [--no-theory]")
     return gather_and_report(Path(args[0]), theory="--no-theory" not in argv)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from sweep.config import Config, ConfigError, load_config
+from sweep.cli import UsageError, command
+from sweep.config import Config, load_config
 from sweep.instance import draw_instance
 
 INSTALL_HINT = "NEST is not installed: pip install -e '.[peers]'"
@@ -97,18 +98,14 @@ def run_nest(cfg: Config) -> dict:
     return result
 
 
+@command
 def main(argv: list[str]) -> int:
-    try:
-        cfg = load_config(argv)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cfg = load_config(argv)
     if not nest_available():
-        print(f"error: {INSTALL_HINT}", file=sys.stderr)
-        return 2
+        raise UsageError(INSTALL_HINT)
     print(json.dumps(run_nest(cfg)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sweep.config import Config, ConfigError, load_config
+from sweep.cli import command
+from sweep.config import Config, load_config
 from sweep.model import NEURON_RULE
 
 
@@ -42,17 +43,14 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     return result
 
 
+@command
 def main(argv: list[str]) -> int:
     spikes = [a.split("=", 1)[1] for a in argv if a.startswith("--spikes=")]
     overrides = [a for a in argv if not a.startswith("--spikes=")]
-    try:
-        cfg = load_config(overrides)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cfg = load_config(overrides)
     print(json.dumps(run_point(cfg, Path(spikes[0]) if spikes else None)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -31,6 +31,7 @@ from sweep.model import NEURON_RULE_NOTE, derive
 SCHEMA_VERSION = "2"  # 2: neuron_rule replaces deviation (engine v2)
 META_KEY = b"brunel_sweep"
 RESULTS = "results.parquet"
+REFERENCE_FILE = "reference.parquet"  # python -m sweep.reference --run
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
           "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 

@@ -17,6 +17,9 @@ PROBE = ("import sys; from sweep.point import main; rc = main(sys.argv[1:]); "
 
 @pytest.mark.parametrize(("overrides", "key", "allowed"), [
     (["network.g=-1"], "network.g", ">= 0"),
+    (["network.g=nan"], "network.g", "a finite number"),
+    (["network.eta=inf"], "network.eta", "a finite number"),
+    (["run.timeout=-inf"], "run.timeout", "a finite number"),
     (["network.eta=0"], "network.eta", "> 0"),
     (["network.eta=-2"], "network.eta", "> 0"),
     (["network.epsilon=0"], "network.epsilon", "in (0, 1]"),

@@ -15,7 +15,7 @@ N2500 = ["network.N_E=2000", "network.N_I=500", "sim.duration=600", "sim.transie
 def _both(overrides: list[str]) -> dict:
     from sweep.config import load_config
     from sweep.network import build, simulate
-    from sweep.reference import simulate_reference
+    from sweep.numpy_sim import simulate_reference
 
     cfg = load_config(overrides)
     rec = simulate(build(cfg))

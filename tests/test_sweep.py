@@ -133,7 +133,7 @@ def test_failures_become_rows_and_the_sweep_goes_on(tmp_path):
     out = sweep(tmp_path / "run", "grid.axes.network.g=[3,4,5,6,7]", "grid.axes.network.eta=[1]",
                 "run.mem_cap_mb=700", "run.timeout=15", "run.jobs=2",
                 env={"SWEEP_TEST_FAULT": faults})
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # the run finished; some points failed
     df, _ = load(tmp_path / "run")
     by_g = df.set_index("network.g")
     assert by_g.loc[3.0, "status"] == "ok"
@@ -148,9 +148,11 @@ def test_failures_become_rows_and_the_sweep_goes_on(tmp_path):
     again = sweep(tmp_path / "run", "grid.axes.network.g=[3,4,5,6,7]",
                   "grid.axes.network.eta=[1]")
     assert "5 points, 5 already done, 0 to run" in again.stderr
+    assert again.returncode == 1
     retry = sweep(tmp_path / "run", "grid.axes.network.g=[3,4,5,6,7]",
                   "grid.axes.network.eta=[1]", "run.retry_failed=true")
     assert "1 already done, 4 to run" in retry.stderr
+    assert retry.returncode == 0, retry.stderr
     df, _ = load(tmp_path / "run")
     assert (df.status == "ok").all()
 
@@ -209,8 +211,12 @@ def test_incompatible_parts_are_reported_not_mixed(grid_run, tmp_path):
     bad = pa.table({"point_id": ["x"], "status": ["ok"], "rate_hz": ["fast"]})
     pq.write_table(bad, run_dir / "parts" / "x.parquet")
     out = run_cli("-m", "sweep.gather", str(run_dir), "--no-theory")
-    assert out.returncode == 1
+    assert out.returncode == 3  # sweep.cli.EXIT_PARTS_LEFT_OUT
     assert "x.parquet: incompatible schema" in out.stderr
+    # The sweep command itself (every point already done) says the same.
+    again = sweep(run_dir, *GRID)
+    assert again.returncode == 3, again.stderr
+    assert "x.parquet: incompatible schema" in again.stderr
     df, meta = load(run_dir)
     assert len(df) == 4 and "x" not in set(df.point_id)
     assert meta["incompatible_parts"]

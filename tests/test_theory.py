@@ -75,7 +75,7 @@ def test_fig2_command_draws_and_caches(tmp_path):
     from tests.conftest import run_cli
 
     cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    args = ("-m", "analysis.theory", "--step", "2", "--out", str(tmp_path / "f.png"))
+    args = ("-m", "analysis.fig2", "--step", "2", "--out", str(tmp_path / "f.png"))
     first, again = run_cli(*args, env=cache), run_cli(*args, env=cache)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "f.png").stat().st_size > 10_000

@@ -1,0 +1,53 @@
+"""What every command shares: its exit codes, one line and exit code 2 for bad input,
+130 for an interrupt.
+
+Exit codes (README, "Exit status"):
+    0    every point ok and every part gathered
+    1    the run finished, but some points failed (their rows say why)
+    2    bad input, reported before anything ran or was written
+    3    parts with an incompatible schema were left out of results.parquet
+    130  interrupted (Ctrl-C or SIGTERM); finished points are kept
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
+from sweep.config import ConfigError
+
+EXIT_OK = 0
+EXIT_POINTS_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_PARTS_LEFT_OUT = 3
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(ConfigError):
+    """A command line that cannot be run (not a configuration key): one line, exit 2."""
+
+
+def run_status(failed: int, left_out: int) -> int:
+    """The exit code of a finished run: parts left out outrank failed points."""
+    if left_out:
+        return EXIT_PARTS_LEFT_OUT
+    return EXIT_POINTS_FAILED if failed else EXIT_OK
+
+
+def command(main: Callable[[list[str]], int]) -> Callable[[list[str] | None], int]:
+    """Wrap a command's ``main(argv)``: a ConfigError becomes ``error: <message>`` on
+    stderr and exit code 2, Ctrl-C exit code 130."""
+
+    @functools.wraps(main)
+    def wrapped(argv: list[str] | None = None) -> int:
+        try:
+            return main(sys.argv[1:] if argv is None else list(argv))
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+    return wrapped

@@ -1,0 +1,127 @@
+"""The layout of a run directory, in one place, and the one way files are written into it.
+
+    parts/<point_id>.parquet    one row per finished point (ok or failed)
+    parts/.<point_id>.<attempt>.result.json  a point process's result, until its part
+    logs/<point_id>.log         the point process's output
+    spikes/<point_id>.npz       raw spikes and Vm sample (run.save_spikes=true)
+    results.parquet             all compatible parts, sorted, with metadata
+    theory.parquet              the theory on the run's grid (a cache)
+    reference.parquet           the points rerun by the numpy reference
+    agreement.txt               the run against the theory
+    phase_diagram[_<label>].png, fig8.png   figures
+    slurm/                      array jobs: manifest, config, sbatch script, job ids,
+                                lock, task logs
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` through ``write(tmp)`` and a rename, so that readers see the old
+    file or the whole new one, never a part. The temporary file keeps the suffix
+    (writers that infer the format from it, like matplotlib, still work)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """``atomic_write`` of a text file."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """Paths of one run directory (a grid run, a multirun sweep or a Slurm run)."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def parts(self) -> Path:
+        return self.root / "parts"
+
+    def part(self, point_id: str) -> Path:
+        return self.parts / f"{point_id}.parquet"
+
+    def result(self, point_id: str, attempt: str) -> Path:
+        """Where one attempt at a point leaves its result (each attempt its own file, so
+        that two runs of one point cannot take each other's result)."""
+        return self.parts / f".{point_id}.{attempt}.result.json"
+
+    def log(self, point_id: str) -> Path:
+        return self.root / "logs" / f"{point_id}.log"
+
+    def spikes(self, point_id: str) -> Path:
+        return self.root / "spikes" / f"{point_id}.npz"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.parquet"
+
+    @property
+    def theory(self) -> Path:
+        return self.root / "theory.parquet"
+
+    @property
+    def reference(self) -> Path:
+        return self.root / "reference.parquet"
+
+    @property
+    def agreement(self) -> Path:
+        return self.root / "agreement.txt"
+
+    def phase_diagram(self, label: str = "") -> Path:
+        return self.root / ("phase_diagram" + (f"_{label}" if label else "") + ".png")
+
+    @property
+    def fig8(self) -> Path:
+        return self.root / "fig8.png"
+
+    @property
+    def slurm(self) -> Path:
+        return self.root / "slurm"
+
+    @property
+    def manifest(self) -> Path:
+        return self.slurm / "manifest.json"
+
+    @property
+    def sbatch_script(self) -> Path:
+        return self.slurm / "array.sbatch"
+
+    @property
+    def slurm_logs(self) -> Path:
+        return self.slurm / "logs"
+
+    @property
+    def slurm_lock(self) -> Path:
+        return self.slurm / ".lock"
+
+    @property
+    def slurm_jobs(self) -> Path:
+        return self.slurm / "jobs.json"
+
+    @property
+    def slurm_config(self) -> Path:
+        return self.slurm / "config.yaml"
+
+    @property
+    def config_files(self) -> tuple[Path, ...]:
+        """Where the run's resolved config may be: a grid run's, a multirun's (Hydra),
+        an array run's."""
+        return (self.root / ".hydra" / "config.yaml", self.root / "multirun.yaml",
+                self.slurm_config)
