@@ -9,7 +9,8 @@ from pathlib import Path
 
 from analysis.report import analyse
 from sweep.cli import UsageError, command
-from sweep.storage import RESULTS, load
+from sweep.rundir import RunDir
+from sweep.storage import load
 
 
 @command
@@ -18,8 +19,8 @@ def main(argv: list[str]) -> int:
     if len(args) != 1:
         raise UsageError("usage: python -m analysis RUN_DIR [--no-theory]")
     run_dir = Path(args[0])
-    if not (run_dir / RESULTS).exists():
-        raise UsageError(f"{run_dir / RESULTS} not found (run python -m sweep.gather "
+    if not RunDir(run_dir).results.exists():
+        raise UsageError(f"{RunDir(run_dir).results} not found (run python -m sweep.gather "
                          f"{run_dir})")
     df, _ = load(run_dir)
     analyse(df, run_dir, theory="--no-theory" not in argv)

@@ -16,11 +16,10 @@ import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
 from sweep.model import NEURON_RULE_NOTE
-from sweep.storage import REFERENCE_FILE, row_config
+from sweep.rundir import RunDir, atomic_write, write_text
+from sweep.storage import row_config
 
 G, ETA = "network.g", "network.eta"
-THEORY_FILE = "theory.parquet"
-REPORT_FILE = "agreement.txt"
 NETWORK_KEYS = ("N_E", "N_I", "epsilon", "J", "D", "theta", "V_r", "tau", "tau_rp")
 
 
@@ -46,7 +45,7 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
     gs = _axis(df[G].to_numpy())
     etas = _axis(df[ETA].to_numpy())
     gs, etas = gs[gs >= 0], etas[etas > 0]
-    cache = Path(run_dir) / THEORY_FILE if run_dir else None
+    cache = RunDir(run_dir).theory if run_dir else None
     key = repr((p, f_fast, q_rate, code_version()))
     if cache and cache.exists():
         cached = pd.read_parquet(cache)
@@ -56,7 +55,7 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
     out = state_map(p, gs, etas, f_fast, q_rate, jobs)
     out.attrs["key"] = key
     if cache:
-        out.to_parquet(cache)
+        atomic_write(cache, out.to_parquet)
     return out
 
 
@@ -133,7 +132,7 @@ def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
 def write_report(df: pd.DataFrame, run_dir: Path) -> tuple[str, pd.DataFrame]:
     """Compute (or load) the theory, write ``agreement.txt`` beside the results."""
     theory = theory_grid(df, run_dir)
-    ref_path = Path(run_dir) / REFERENCE_FILE
+    ref_path = RunDir(run_dir).reference
     text = report(compare(df, theory), pd.read_parquet(ref_path) if ref_path.exists() else None)
-    (Path(run_dir) / REPORT_FILE).write_text(text + "\n")
+    write_text(RunDir(run_dir).agreement, text + "\n")
     return text, theory

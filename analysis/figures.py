@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 from analysis.states import STATES
 from analysis.stats import population_rate
 from sweep.config import POINT_GROUPS
+from sweep.rundir import RunDir, atomic_write
 
 STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": "#2ca02c",
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
@@ -134,7 +135,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
         ax.set_xlabel("g (relative strength of inhibition)")
         ax.set_ylabel("η = ν_ext / ν_thr")
     fig.suptitle(f"{title}\n{NEURON_SHORT}", fontsize=10)
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return path
 
@@ -177,7 +178,7 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     for ax in axes.flat[2 * len(rows):] if len(rows) % 2 else []:
         ax.axis("off")
     fig.suptitle(f"Brunel Fig. 8 (N={int(rows.N.iloc[0])}); {NEURON_SHORT}", fontsize=10)
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return path
 
@@ -196,14 +197,14 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[P
     for key, sub in groups:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{c}={v}" for c, v in zip(others, key, strict=True))
-        name = "phase_diagram" + ("_" + label.replace(", ", "_") if label else "") + ".png"
         n = int(sub.N.iloc[0])
         title = f"N={n} (C_E={int(sub.C_E.iloc[0])}, J={sub['network.J'].iloc[0]} mV)" + (
             f"; {label}" if label else "")
         lines = theory_grid(sub, run_dir if not others else None) if theory and len(
             sub[sub.status == "ok"]) else None
-        out.append(phase_diagram(sub, run_dir / name, title, lines))
-    f8 = fig8(df, run_dir, run_dir / "fig8.png") if "spikes_file" in df else None
+        path = RunDir(run_dir).phase_diagram(label.replace(", ", "_"))
+        out.append(phase_diagram(sub, path, title, lines))
+    f8 = fig8(df, run_dir, RunDir(run_dir).fig8) if "spikes_file" in df else None
     return out + ([f8] if f8 else [])
 
 
@@ -231,6 +232,6 @@ def theory_figure(theory: pd.DataFrame, params, path: Path) -> Path:
     fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
                  f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
                  f"τ_rp={params.tau_rp} ms", fontsize=10)
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return path

@@ -15,6 +15,7 @@ import numpy as np
 from sweep.cli import command
 from sweep.config import Config, load_config
 from sweep.model import NEURON_RULE
+from sweep.rundir import atomic_write
 
 
 def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
@@ -29,8 +30,9 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N_E + n.N_I,
                        s.transient, s.duration, s.dt, cfg.analysis)
     if spikes_path is not None:
-        np.savez_compressed(spikes_path, times=rec.spike_times, ids=rec.spike_ids,
-                            vm=rec.vm.astype(np.float32), vm_ids=rec.vm_ids)
+        atomic_write(spikes_path, lambda tmp: np.savez_compressed(
+            tmp, times=rec.spike_times, ids=rec.spike_ids, vm=rec.vm.astype(np.float32),
+            vm_ids=rec.vm_ids))
     result.update(
         seed=s.seed, g=n.g, eta=n.eta, N=n.N_E + n.N_I, duration_ms=s.duration,
         n_spikes=int(rec.spike_times.size),

@@ -23,7 +23,8 @@ from pathlib import Path
 from sweep.cli import UsageError, command
 from sweep.config import Config, load_config, standard_size
 from sweep.numpy_sim import ReferenceRun, simulate_reference
-from sweep.storage import REFERENCE_FILE, RESULTS, atomic_write, base_row, load, row_config
+from sweep.rundir import RunDir, write_text
+from sweep.storage import base_row, load, row_config, write_parquet
 
 STAT_COLUMNS = ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "osc_power", "state")
 
@@ -49,7 +50,7 @@ def _measure(point_ids: list[str], configs: list[Config], out_dir: Path, jobs: i
 
 
     out = pd.DataFrame([{"point_id": i, **s} for i, s in zip(point_ids, stats, strict=True)])
-    atomic_write(pa.Table.from_pandas(out, preserve_index=False), Path(out_dir) / REFERENCE_FILE)
+    write_parquet(pa.Table.from_pandas(out, preserve_index=False), RunDir(out_dir).reference)
     return out
 
 
@@ -59,7 +60,7 @@ def reference_run(run_dir: Path, jobs: int = -1) -> Path:
     df, _ = load(run_dir)
     rows = df[df.status == "ok"].to_dict("records")
     _measure([r["point_id"] for r in rows], [row_config(r) for r in rows], run_dir, jobs)
-    return Path(run_dir) / REFERENCE_FILE
+    return RunDir(run_dir).reference
 
 
 def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
@@ -103,12 +104,12 @@ def main(argv: list[str]) -> int:
         cfg = load_config(args.overrides)
         t0 = time.perf_counter()
         text = reference_grid(cfg, args.grid, args.jobs)
-        (args.grid / "agreement.txt").write_text(text + "\n")
+        write_text(RunDir(args.grid).agreement, text + "\n")
         print(f"{text}\nwrote {args.grid} ({time.perf_counter() - t0:.0f} s)")
         return 0
     if args.run is not None:
-        if not (args.run / RESULTS).exists():
-            raise UsageError(f"{args.run / RESULTS} not found (run python -m sweep.gather "
+        if not RunDir(args.run).results.exists():
+            raise UsageError(f"{RunDir(args.run).results} not found (run python -m sweep.gather "
                              f"{args.run})")
         t0 = time.perf_counter()
         path = reference_run(args.run, args.jobs)

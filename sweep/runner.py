@@ -27,6 +27,7 @@ from joblib import Parallel, delayed
 
 from sweep.config import Config, RunConfig
 from sweep.grid import Point, expand
+from sweep.rundir import RunDir
 from sweep.storage import base_row, git_commit, now, part_status, write_part
 from sweep.worker import point_spec
 
@@ -72,11 +73,9 @@ def _reason(returncode: int, log: Path) -> str:
 def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
                  stop: threading.Event) -> Outcome:
     """Run one point in a new process and make sure it leaves a part, unless stopped."""
-    log = run_dir / "logs" / f"{point.point_id}.log"
+    log = RunDir(run_dir).log(point.point_id)
     log.parent.mkdir(parents=True, exist_ok=True)
-    # Each attempt has its own result file: two runs of one point (a shard resubmitted
-    # while its first task still runs) cannot take each other's result.
-    result_file = run_dir / "parts" / f".{point.point_id}.{uuid.uuid4().hex[:12]}.result.json"
+    result_file = RunDir(run_dir).result(point.point_id, uuid.uuid4().hex[:12])
     spec = point_spec(point.point_id, point.config, run_dir, run.save_spikes, result_file)
     started_at, t0, peak = now(), time.monotonic(), 0.0
     with log.open("w") as out:

@@ -38,14 +38,11 @@ from sweep.config import (
     config_from_dict,
 )
 from sweep.grid import Point
+from sweep.rundir import RunDir, write_text
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-MANIFEST = "slurm/manifest.json"
-SCRIPT = "slurm/array.sbatch"
-JOBS = "slurm/jobs.json"
-CONFIG = "slurm/config.yaml"
 
 
 class SlurmError(RuntimeError):
@@ -140,21 +137,16 @@ def write_submission(cfg: Config, overrides: list[str], composed: DictConfig, ru
                     "config": dataclasses.asdict(p.config)} for p in points],
         "shards": shards(len(points), cfg.slurm.points_per_task),
     }
-    (run_dir / "slurm" / "logs").mkdir(parents=True, exist_ok=True)
-    _write(run_dir / MANIFEST, json.dumps(manifest, indent=1))
-    _write(run_dir / CONFIG, OmegaConf.to_yaml(composed))
-    _write(run_dir / SCRIPT, sbatch_script(cfg.slurm, run_dir, len(manifest["shards"])))
+    rd = RunDir(run_dir)
+    rd.slurm_logs.mkdir(parents=True, exist_ok=True)
+    write_text(rd.manifest, json.dumps(manifest, indent=1))
+    write_text(rd.slurm_config, OmegaConf.to_yaml(composed))
+    write_text(rd.sbatch_script, sbatch_script(cfg.slurm, run_dir, len(manifest["shards"])))
     return manifest
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / MANIFEST
+    path = RunDir(run_dir).manifest
     if not path.exists():
         raise ConfigError(f"{path}: no manifest; is {run_dir} a run of python -m sweep.slurm?")
     return json.loads(path.read_text())
@@ -162,16 +154,16 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 
 def submit_array(run_dir: Path, indices: list[int], max_running: int) -> str:
     """sbatch the run's script for the given shards; records and returns the job id."""
-    logs = str(run_dir / "slurm" / "logs").replace("%", "%%")  # sbatch expands % patterns
+    logs = str(RunDir(run_dir).slurm_logs).replace("%", "%%")  # sbatch expands % patterns
     out = _slurm("sbatch", "--parsable", f"--array={array_spec(indices, max_running)}",
                  f"--job-name=brunel-{run_dir.name}", f"--output={logs}/%A_%a.out",
-                 str(run_dir / SCRIPT))
+                 str(RunDir(run_dir).sbatch_script))
     job_id = out.strip().split(";")[0]
-    jobs_file = run_dir / JOBS
+    jobs_file = RunDir(run_dir).slurm_jobs
     jobs = json.loads(jobs_file.read_text()) if jobs_file.exists() else []
     jobs.append({"job_id": job_id, "shards": indices,
                  "submitted_at": datetime.now().astimezone().isoformat()})
-    _write(jobs_file, json.dumps(jobs, indent=1))
+    write_text(jobs_file, json.dumps(jobs, indent=1))
     return job_id
 
 
@@ -186,7 +178,7 @@ def active_shards(run_dir: Path) -> dict[int, str]:
     """Shards with a task still queued or running: {shard index: "<task id> <state>"}.
     The user's whole queue is listed and filtered (squeue -j fails on ids Slurm has
     already forgotten)."""
-    jobs_file = run_dir / JOBS
+    jobs_file = RunDir(run_dir).slurm_jobs
     if not jobs_file.exists():
         return {}
     ours = {j["job_id"] for j in json.loads(jobs_file.read_text())}
@@ -238,7 +230,7 @@ def resubmit(run_dir: Path, dry_run: bool = False) -> str:
     import fcntl
 
     manifest = read_manifest(run_dir)
-    with (run_dir / "slurm" / ".lock").open("w") as lock:
+    with RunDir(run_dir).slurm_lock.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         active = active_shards(run_dir)
         todo = [i for i in incomplete_shards(manifest, point_states(run_dir, manifest))
@@ -302,7 +294,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_resources(cfg)
         run_dir = (args.run_dir or Path("outputs/slurm") /
                    datetime.now().strftime("%Y-%m-%d/%H-%M-%S")).resolve()
-        if (run_dir / MANIFEST).exists():
+        if RunDir(run_dir).manifest.exists():
             raise ConfigError(f"--run-dir={run_dir}: holds a sweep already; use "
                               "python -m sweep.slurm resubmit, or another --run-dir")
         points = expand(cfg)
@@ -312,7 +304,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                               f"tasks, more than this cluster's MaxArraySize={limit}; "
                               f"use at least {-(-len(points) // limit)}")
         manifest = write_submission(cfg, args.overrides, composed, run_dir, points)
-        print(f"{len(manifest['points'])} points in {n} tasks; wrote {run_dir / SCRIPT}")
+        print(f"{len(manifest['points'])} points in {n} tasks; "
+              f"wrote {RunDir(run_dir).sbatch_script}")
         if args.dry_run:
             return 0
         job_id = submit_array(run_dir, list(range(n)), cfg.slurm.max_running)

@@ -1,18 +1,10 @@
 """Parquet storage: one part per point, written atomically with an explicit schema,
-gathered into ``results.parquet`` with the run's provenance in its metadata.
-
-Layout of a run directory::
-
-    parts/<point_id>.parquet   one row per finished point (ok or failed)
-    logs/<point_id>.log        the point process's output
-    spikes/<point_id>.npz      raw spikes and Vm sample (run.save_spikes=true)
-    results.parquet            all compatible parts, sorted, with metadata
-"""
+gathered into ``results.parquet`` with the run's provenance in its metadata. Where
+each file lives: ``sweep.rundir``."""
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 import socket
 import subprocess
@@ -27,11 +19,10 @@ import pyarrow.parquet as pq
 
 from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
+from sweep.rundir import RunDir, atomic_write
 
 SCHEMA_VERSION = "2"  # 2: neuron_rule replaces deviation (engine v2)
 META_KEY = b"brunel_sweep"
-RESULTS = "results.parquet"
-REFERENCE_FILE = "reference.parquet"  # python -m sweep.reference --run
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
           "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 
@@ -107,28 +98,20 @@ def row_config(row: dict[str, Any]) -> Config:
     return config_from_dict(groups)
 
 
-def part_path(run_dir: Path, point_id: str) -> Path:
-    return Path(run_dir) / "parts" / f"{point_id}.parquet"
-
-
-def atomic_write(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+def write_parquet(table: pa.Table, path: Path) -> Path:
+    """Write a Parquet file atomically (``sweep.rundir.atomic_write``)."""
+    return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def write_part(run_dir: Path, row: dict[str, Any]) -> Path:
     """Write one point's row atomically (temporary file, then rename)."""
-    path = part_path(run_dir, row["point_id"])
-    atomic_write(pa.Table.from_pylist([row], schema=SCHEMA), path)
-    return path
+    return write_parquet(pa.Table.from_pylist([row], schema=SCHEMA),
+                         RunDir(run_dir).part(row["point_id"]))
 
 
 def part_status(run_dir: Path, point_id: str) -> str | None:
     """"ok", "failed", or None when the point has no readable part."""
-    path = part_path(run_dir, point_id)
+    path = RunDir(run_dir).part(point_id)
     if not path.exists():
         return None
     try:
@@ -145,7 +128,7 @@ def error_line(error: str | None, default: str = "no error recorded") -> str:
 
 def part_error(run_dir: Path, point_id: str) -> str:
     """``error_line`` of a point's part."""
-    return error_line(pq.read_table(part_path(run_dir, point_id), columns=["error"])
+    return error_line(pq.read_table(RunDir(run_dir).part(point_id), columns=["error"])
                       .column(0)[0].as_py())
 
 
@@ -187,9 +170,9 @@ class GatherReport:
 
 
 def _run_config_text(run_dir: Path) -> str | None:
-    for name in (".hydra/config.yaml", "multirun.yaml", "slurm/config.yaml"):
-        if (run_dir / name).exists():
-            return (run_dir / name).read_text()
+    for path in RunDir(run_dir).config_files:
+        if path.exists():
+            return path.read_text()
     return None
 
 
@@ -198,7 +181,7 @@ def gather(run_dir: Path) -> GatherReport:
     version's are reported and left out, never mixed in."""
     run_dir = Path(run_dir)
     tables, incompatible = [], []
-    for path in sorted((run_dir / "parts").glob("*.parquet")):
+    for path in sorted(RunDir(run_dir).parts.glob("*.parquet")):
         try:
             table = pq.read_table(path)
         except (pa.ArrowException, OSError) as err:
@@ -229,8 +212,7 @@ def gather(run_dir: Path) -> GatherReport:
     }
     table = table.replace_schema_metadata({**(SCHEMA.metadata or {}),
                                            META_KEY: json.dumps(meta).encode()})
-    out = run_dir / RESULTS
-    atomic_write(table, out)
+    out = write_parquet(table, RunDir(run_dir).results)
     return GatherReport(out, table.num_rows, status.count("ok"), status.count("failed"),
                         incompatible)
 
@@ -255,7 +237,7 @@ def load(run_dir: Path) -> tuple[Any, dict]:
     """(DataFrame of ``results.parquet``, its metadata)."""
     import pandas as pd
 
-    path = Path(run_dir) / RESULTS
+    path = RunDir(run_dir).results
     table = pq.read_table(path, schema=SCHEMA)
     raw = pq.read_schema(path).metadata or {}
     meta = json.loads(raw.get(META_KEY, b"{}"))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sweep.config import Config, config_from_dict
+from sweep.rundir import RunDir, write_text
 
 FAULT_ENV = "SWEEP_TEST_FAULT"
 
@@ -82,8 +83,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         _maybe_fault(cfg)
         spikes = None
         if spec["save_spikes"]:
-            spikes = run_dir / "spikes" / f"{spec['point_id']}.npz"
-            spikes.parent.mkdir(parents=True, exist_ok=True)
+            spikes = RunDir(run_dir).spikes(spec["point_id"])
         stats = run_point(cfg, spikes)
         return {"status": "ok", "error": None, "stats": stats,
                 "spikes_file": str(spikes.relative_to(run_dir)) if spikes else None}
@@ -105,11 +105,7 @@ def main() -> int:
     result.update(started_at=started_at, finished_at=datetime.now(UTC).isoformat(),
                   total_s=time.time() - created,
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    path = Path(spec["result_path"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(result))
-    os.replace(tmp, path)
+    write_text(Path(spec["result_path"]), json.dumps(result))
     return 0 if result["status"] == "ok" else 1
 
 

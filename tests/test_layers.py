@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {
     # pure leaves: schema, exit codes, model quantities, statistics, classifier, theory
-    0: ["sweep.config", "sweep.cli", "sweep.model", "analysis.stats", "analysis.states",
+    0: ["sweep.config", "sweep.cli", "sweep.rundir", "sweep.model", "analysis.stats",
+        "analysis.states",
         "analysis.summary", "analysis.theory"],
     # building and simulating one network
     1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer"],

@@ -1,0 +1,96 @@
+"""Fast in-process tests of the pure functions that the sweep tests reach only through
+subprocesses: grid expansion and ids, row <-> config, Slurm shards and array specs,
+the run directory's atomic writes, exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+
+from sweep.cli import EXIT_OK, EXIT_PARTS_LEFT_OUT, EXIT_POINTS_FAILED, run_status
+from sweep.config import ConfigError, load_config
+from sweep.grid import axis_values, expand
+from sweep.rundir import RunDir, atomic_write, write_text
+from sweep.slurm import array_spec, incomplete_shards, shards
+from sweep.storage import base_row, row_config
+
+SMALL = ["network.N_E=400", "network.N_I=100"]
+
+
+def test_axis_ranges_are_decimal_and_include_stop():
+    assert axis_values("network.eta", "0.5:0.8:0.1") == [0.5, 0.6, 0.7, 0.8]
+    assert axis_values("network.g", [3, 4]) == [3, 4]
+    with pytest.raises(ConfigError, match="needs step > 0"):
+        axis_values("network.g", "1:0:1")
+
+
+def test_point_ids_and_seeds_depend_on_content_not_position():
+    a = expand(load_config([*SMALL, "grid.axes.network.g=[4,5]", "grid.axes.network.eta=[1]"]))
+    b = expand(load_config([*SMALL, "grid.axes.network.g=[5,6,4]",
+                            "grid.axes.network.eta=[1]"]))
+    by_g = {p.config.network.g: p for p in b}
+    for p in a:
+        same = by_g[p.config.network.g]
+        assert (p.point_id, p.config.sim.seed) == (same.point_id, same.config.sim.seed)
+    assert len({p.point_id for p in b}) == len({p.config.sim.seed for p in b}) == 3
+
+
+def test_replicates_get_their_own_seeds_and_duplicates_run_once():
+    points = expand(load_config([*SMALL, "grid.axes.network.g=[4,4]",
+                                 "grid.axes.network.eta=[1]", "grid.replicates=3"]))
+    assert len(points) == 3
+    assert len({p.config.sim.seed for p in points}) == 3
+    # The analysis settings change the id, not the seed (same simulation).
+    other = expand(load_config([*SMALL, "grid.axes.network.g=[4]", "grid.axes.network.eta=[1]",
+                                "grid.replicates=3", "analysis.f_fast=70"]))
+    assert [p.config.sim.seed for p in other] == [p.config.sim.seed for p in points]
+    assert not {p.point_id for p in other} & {p.point_id for p in points}
+
+
+def test_row_and_config_round_trip():
+    point = expand(load_config([*SMALL, "network.g=4.5", "sim.duration=600"]))[0]
+    row = base_row(point.point_id, 0, point.config)
+    back = row_config(row)
+    for group in ("network", "sim", "analysis"):
+        assert dataclasses.asdict(getattr(back, group)) == \
+            dataclasses.asdict(getattr(point.config, group))
+    assert (row["N"], row["C_E"], row["C_I"]) == (500, 40, 10)
+
+
+def test_shards_and_array_specs():
+    assert shards(5, 2) == [[0, 1], [2, 3], [4]]
+    assert array_spec([0, 1, 2], 0) == "0-2"
+    assert array_spec([0, 1, 2], 2) == "0-2%2"
+    assert array_spec([1, 4], 0) == "1,4"
+    manifest = {"shards": shards(5, 2)}
+    assert incomplete_shards(manifest, ["ok", "ok", "failed", "ok", "missing"]) == [1, 2]
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = write_text(tmp_path / "a" / "agreement.txt", "old\n")
+
+    def broken(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        atomic_write(path, broken)
+    assert path.read_text() == "old\n"
+    assert os.listdir(path.parent) == ["agreement.txt"]  # no temporary file left
+
+
+def test_run_directory_layout(tmp_path):
+    rd = RunDir(tmp_path)
+    assert rd.part("abc") == tmp_path / "parts" / "abc.parquet"
+    assert rd.result("abc", "1").parent == rd.parts and rd.result("abc", "1").name[0] == "."
+    assert rd.phase_diagram() == tmp_path / "phase_diagram.png"
+    assert rd.phase_diagram("network.D=3.0") == tmp_path / "phase_diagram_network.D=3.0.png"
+    assert rd.manifest.parent == rd.slurm
+
+
+def test_exit_status():
+    assert run_status(failed=0, left_out=0) == EXIT_OK
+    assert run_status(failed=2, left_out=0) == EXIT_POINTS_FAILED
+    assert run_status(failed=2, left_out=1) == EXIT_PARTS_LEFT_OUT
