@@ -8,7 +8,7 @@ import pytest
 
 from sweep.config import load_config
 from sweep.model import derive, to_moose
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 PROBE = ("import sys; from sweep.point import main; rc = main(sys.argv[1:]); "
          "print('moose imported' if 'moose' in sys.modules else 'moose not imported'); "

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import in_fresh_process, run_cli
+from tests.helpers import in_fresh_process, run_cli
 
 
 def _wiring(overrides: list[str]) -> dict:

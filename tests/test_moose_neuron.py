@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import in_fresh_process
+from tests.helpers import in_fresh_process
 
 SETUP = ["network.N_E=10", "network.N_I=10", "network.epsilon=0.1", "sim.duration=10",
          "sim.transient=0", "sim.V_init_low=0", "sim.V_init_high=0.001", "sim.vm_sample=20",

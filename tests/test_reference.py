@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import in_fresh_process
+from tests.helpers import in_fresh_process
 
 N2500 = ["network.N_E=2000", "network.N_I=500", "sim.duration=600", "sim.transient=100",
          "analysis.welch_segment=250", "sim.vm_sample=100"]

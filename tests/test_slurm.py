@@ -12,8 +12,16 @@ import pandas as pd
 import pytest
 
 from sweep.storage import load
-from tests.conftest import ROOT, run_cli, wait_until
-from tests.test_sweep import TINY, running_workers, stable, sweep, tree_digest
+from tests.helpers import (
+    ROOT,
+    TINY,
+    run_cli,
+    running_workers,
+    stable,
+    sweep,
+    tree_digest,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slurm
 

@@ -3,7 +3,6 @@ schema checks, bad input, Hydra multirun + gather."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -17,43 +16,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sweep.storage import SCHEMA, VOLATILE, load
-from tests.conftest import ROOT, run_cli, wait_until
+from sweep.storage import SCHEMA, load
+from tests.helpers import (
+    ROOT,
+    TINY,
+    run_cli,
+    running_workers,
+    stable,
+    sweep,
+    tree_digest,
+    wait_until,
+)
 
-TINY = ["network.N_E=400", "network.N_I=100", "sim.duration=300", "sim.transient=100",
-        "analysis.welch_segment=100", "run.progress=false", "run.theory=false"]
 GRID = ["grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"]
-
-
-def sweep(run_dir: Path, *overrides: str, env: dict | None = None,
-          timeout: float = 600) -> subprocess.CompletedProcess:
-    return run_cli("-m", "sweep", *TINY, *overrides, f"hydra.run.dir={run_dir}",
-                   env=env, timeout=timeout)
-
-
-def stable(df: pd.DataFrame) -> pd.DataFrame:
-    """The dataset without the columns that differ between two runs of the same points."""
-    return df.drop(columns=list(VOLATILE)).reset_index(drop=True)
-
-
-def running_workers(run_dir: Path) -> list:
-    """Point processes still working for ``run_dir``."""
-    import psutil
-
-    found = []
-    for p in psutil.process_iter(["cmdline"]):
-        try:
-            if "sweep.worker" in " ".join(p.info["cmdline"] or []) and any(
-                    str(run_dir) in f.path for f in p.open_files()):
-                found.append(p)
-        except psutil.Error:
-            pass
-    return found
-
-
-def tree_digest(path: Path) -> dict[str, str]:
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -292,11 +267,18 @@ def test_api_runs_points_repeatedly_in_one_interpreter(grid_run, tmp_path, monke
     assert draw_figures(grid_run) == [grid_run / "phase_diagram.png"]
 
 
-def test_reference_run_rebuilds_each_point_and_gives_moose_rates(grid_run):
+@pytest.fixture(scope="module")
+def reference_of_grid_run(grid_run) -> pd.DataFrame:
+    """``python -m sweep.reference --run`` on the grid run: its reference.parquet."""
     out = run_cli("-m", "sweep.reference", "--run", str(grid_run), "--jobs", "2")
     assert out.returncode == 0, out.stderr
+    return pd.read_parquet(grid_run / "reference.parquet").set_index("point_id")
+
+
+def test_reference_run_rebuilds_each_point_and_gives_moose_rates(grid_run,
+                                                                 reference_of_grid_run):
     df, _ = load(grid_run)
-    ref = pd.read_parquet(grid_run / "reference.parquet").set_index("point_id")
+    ref = reference_of_grid_run
     assert sorted(ref.index) == sorted(df.point_id)
     # The rows rebuild the very instance MOOSE ran, and MOOSE runs Brunel's neuron:
     # the reference's statistics are MOOSE's, exactly.
@@ -311,12 +293,11 @@ def test_reference_run_rebuilds_each_point_and_gives_moose_rates(grid_run):
             "state") in text
 
 
-def test_reference_grid_gives_the_same_points_without_moose(grid_run, tmp_path):
+def test_reference_grid_gives_the_same_points_without_moose(reference_of_grid_run, tmp_path):
     out = run_cli("-m", "sweep.reference", "--grid", str(tmp_path / "ref"), *TINY, *GRID,
                   "--jobs", "2")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("theory vs simulation (4 points")
     assert "Brunel's neuron (numpy):" in out.stdout
     from_grid = pd.read_parquet(tmp_path / "ref" / "reference.parquet").set_index("point_id")
-    from_run = pd.read_parquet(grid_run / "reference.parquet").set_index("point_id")
-    pd.testing.assert_frame_equal(from_grid.sort_index(), from_run.sort_index())
+    pd.testing.assert_frame_equal(from_grid.sort_index(), reference_of_grid_run.sort_index())

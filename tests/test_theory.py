@@ -72,7 +72,7 @@ def test_params_from_config():
 
 
 def test_fig2_command_draws_and_caches(tmp_path):
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     args = ("-m", "analysis.fig2", "--step", "2", "--out", str(tmp_path / "f.png"))
