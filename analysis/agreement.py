@@ -17,9 +17,8 @@ import pandas as pd
 from analysis.theory import Params, code_version, state_map
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
-from sweep.storage import row_config
+from sweep.storage import ETA, G, row_config
 
-G, ETA = "network.g", "network.eta"
 NETWORK_KEYS = ("N_E", "N_I", "epsilon", "J", "D", "theta", "V_r", "tau", "tau_rp")
 
 

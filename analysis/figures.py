@@ -18,10 +18,10 @@ from analysis.states import STATES
 from analysis.stats import population_rate
 from sweep.config import POINT_GROUPS
 from sweep.rundir import RunDir, atomic_write
+from sweep.storage import ETA, G
 
 STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": "#2ca02c",
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
-G, ETA = "network.g", "network.eta"
 NEURON_SHORT = "MOOSE, Brunel's neuron (input during refractoriness ignored)"
 FIG8_PANELS = {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}
 
@@ -36,6 +36,10 @@ def _cells(df: pd.DataFrame) -> pd.DataFrame:
     cells = cells.merge(failed, how="outer", on=[G, ETA])
     cells["state"] = cells["state"].fillna("failed")
     return cells
+
+
+def _state_cmap(names: list[str]) -> ListedColormap:
+    return ListedColormap([STATE_COLORS[s] for s in names])
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -87,7 +91,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     names = [*STATES, "failed"]
     codes = cells["state"].map({s: i for i, s in enumerate(names)})
     ax = axes[0, 0]
-    _mesh(ax, cells, codes, cmap=ListedColormap([STATE_COLORS[s] for s in names]),
+    _mesh(ax, cells, codes, cmap=_state_cmap(names),
           vmin=-0.5, vmax=len(names) - 0.5)
     present = [s for s in names if s in set(cells["state"])]
     ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
@@ -112,7 +116,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
         ax = axes[0, 2]
         _mesh(ax, inside.rename(columns={"g": G, "eta": ETA}),
               inside["state"].map({s: i for i, s in enumerate(names)}),
-              cmap=ListedColormap([STATE_COLORS[s] for s in names]), vmin=-0.5,
+              cmap=_state_cmap(names), vmin=-0.5,
               vmax=len(names) - 0.5)
         _theory_labels(ax, inside)
         ax.set_title("theory's state for this network")
@@ -215,7 +219,7 @@ def theory_figure(theory: pd.DataFrame, params, path: Path) -> Path:
     cells = theory.rename(columns={"g": G, "eta": ETA})
     ax = axes[0]
     _mesh(ax, cells, cells["state"].map({s: i for i, s in enumerate(names)}),
-          cmap=ListedColormap([STATE_COLORS[s] for s in names]), vmin=-0.5,
+          cmap=_state_cmap(names), vmin=-0.5,
           vmax=len(names) - 0.5)
     theory_boundaries(ax, theory)
     _theory_labels(ax, theory)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-G, ETA = "network.g", "network.eta"
+from sweep.storage import ETA, G
 
 
 def summary_table(df: pd.DataFrame) -> str:

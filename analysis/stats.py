@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sweep.model import MS
+
 
 def _window(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float
             ) -> tuple[np.ndarray, np.ndarray]:
@@ -26,7 +28,7 @@ def mean_rate(times: np.ndarray, ids: np.ndarray, n_neurons: int,
               t_start: float, t_stop: float) -> float:
     """Mean firing rate in Hz: nu = n_spikes / (n_neurons * (t_stop - t_start))."""
     times, _ = _window(times, ids, t_start, t_stop)
-    return times.size / (n_neurons * (t_stop - t_start) * 1e-3)
+    return times.size / (n_neurons * (t_stop - t_start) * MS)
 
 
 def silent_fraction(times: np.ndarray, ids: np.ndarray, n_neurons: int,
@@ -116,7 +118,7 @@ def population_rate(times: np.ndarray, ids: np.ndarray, n_neurons: int,
     n_bins = int(np.floor((t_stop - t_start) / bin_ms + 1e-9))
     times, _ = _window(times, ids, t_start, t_start + n_bins * bin_ms)
     counts = np.bincount(((times - t_start) / bin_ms).astype(np.int64), minlength=n_bins)
-    return counts[:n_bins] / (n_neurons * bin_ms * 1e-3)
+    return counts[:n_bins] / (n_neurons * bin_ms * MS)
 
 
 def power_spectrum(signal: np.ndarray, bin_ms: float, segment_ms: float
@@ -131,7 +133,7 @@ def power_spectrum(signal: np.ndarray, bin_ms: float, segment_ms: float
     starts = range(0, x.size - n + 1, max(n // 2, 1))
     power = np.mean([np.abs(np.fft.rfft((x[s:s + n] - x[s:s + n].mean()) * window)) ** 2
                      for s in starts], axis=0)
-    return np.fft.rfftfreq(n, d=bin_ms * 1e-3), power
+    return np.fft.rfftfreq(n, d=bin_ms * MS), power
 
 
 def oscillation(freqs: np.ndarray, power: np.ndarray, f_min: float) -> tuple[float, float]:

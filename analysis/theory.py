@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 from scipy import integrate, optimize, special
 
+from sweep.model import MS, threshold_rate
+
 SQRT_PI = math.sqrt(math.pi)
 
 
@@ -46,14 +48,17 @@ class Params:
     @property
     def nu_thr(self) -> float:
         """Hz: the external rate that brings the mean input to threshold."""
-        return self.theta / (self.J * self.C_E * self.tau * 1e-3)
+        return threshold_rate(self.theta, self.J, self.C_E, self.tau)
+
+    @property
+    def tau_s(self) -> float:
+        return self.tau * MS
 
     @classmethod
     def from_config(cls, network) -> Params:
-        """From a ``NetworkConfig`` (or anything with its fields)."""
-        c_e = round(network.epsilon * network.N_E)
-        c_i = round(network.epsilon * network.N_I)
-        return cls(C_E=c_e, gamma=c_i / c_e, J=network.J, D=network.D, theta=network.theta,
+        """From a ``NetworkConfig``."""
+        return cls(C_E=network.C_E, gamma=network.C_I / network.C_E, J=network.J,
+                   D=network.D, theta=network.theta,
                    V_r=network.V_r, tau=network.tau, tau_rp=network.tau_rp)
 
 
@@ -63,9 +68,8 @@ STANDARD = Params(C_E=1000, gamma=0.25, J=0.1, D=1.5, theta=20.0, V_r=10.0, tau=
 
 def mu_sigma(p: Params, g: float, nu_ext: float, nu: float) -> tuple[float, float]:
     """Mean (mV) and standard deviation (mV) of the input for a rate nu (Hz)."""
-    tau_s = p.tau * 1e-3
-    mu = p.C_E * p.J * tau_s * (nu_ext + nu * (1 - g * p.gamma))
-    var = p.J**2 * p.C_E * tau_s * (nu_ext + nu * (1 + g**2 * p.gamma))
+    mu = p.C_E * p.J * p.tau_s * (nu_ext + nu * (1 - g * p.gamma))
+    var = p.J**2 * p.C_E * p.tau_s * (nu_ext + nu * (1 + g**2 * p.gamma))
     return mu, math.sqrt(var)
 
 
@@ -83,7 +87,7 @@ def siegert(p: Params, mu: float, sigma: float) -> float:
     integral = _integral(y_r, y_th)
     if math.isinf(integral):
         return 0.0
-    return 1.0 / (p.tau_rp * 1e-3 + p.tau * 1e-3 * SQRT_PI * integral)
+    return 1.0 / (p.tau_rp * MS + p.tau_s * SQRT_PI * integral)
 
 
 def isi_cv(p: Params, mu: float, sigma: float) -> float:
@@ -104,7 +108,7 @@ def isi_cv(p: Params, mu: float, sigma: float) -> float:
         return integrate.quad(f, -np.inf, 0)[0] + integrate.quad(f, 0, x, limit=200)[0]
 
     outer, _ = integrate.quad(inner, y_r, y_th, limit=200)
-    return math.sqrt(2 * math.pi * outer) * nu * p.tau * 1e-3
+    return math.sqrt(2 * math.pi * outer) * nu * p.tau_s
 
 
 def _residual(p: Params, g: float, nu_ext: float, nu: float) -> float:
@@ -161,7 +165,7 @@ def loop_gain(p: Params, g: float, eta: float, w: float, rate: float | None = No
     """G(w) of the asynchronous state at (g, eta); w in units of 1/tau."""
     nu = nu0(p, g, eta) if rate is None else rate
     mu, sigma = mu_sigma(p, g, eta * p.nu_thr, nu)
-    chi_mu, chi_d = rate_response(p, mu, sigma, nu * p.tau * 1e-3, w)
+    chi_mu, chi_d = rate_response(p, mu, sigma, nu * p.tau_s, w)
     r_mu = p.C_E * p.J * (1 - g * p.gamma)
     r_d = p.C_E * p.J**2 * (1 + g**2 * p.gamma) / 2
     return (r_mu * chi_mu + r_d * chi_d) * np.exp(1j * w * p.D / p.tau)
@@ -173,11 +177,11 @@ def unstable_modes(p: Params, g: float, eta: float, f_max: float | None = None,
     scanning Im G on a log frequency grid up to ``f_max`` (default 1.5 / D, past the
     SR mode near 1 / D) and refining each sign change. The asynchronous state is
     unstable where some Re G exceeds 1. ``rate``: nu0 if known."""
-    f_max = f_max or 1.5e3 / p.D
+    f_max = f_max or 1.5 / (p.D * MS)
     nu = nu0(p, g, eta) if rate is None else rate
     if nu <= 0:
         return []
-    to_w = 2 * math.pi * p.tau * 1e-3
+    to_w = 2 * math.pi * p.tau_s
     freqs = np.geomspace(2.0, f_max, n_freq)
     gains = [loop_gain(p, g, eta, f * to_w, nu) for f in freqs]
     modes = []

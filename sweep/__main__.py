@@ -69,7 +69,7 @@ def job_params(cfg) -> dict:
 def hydra_main(dcfg: DictConfig) -> int:
     from sweep.gather import gather_and_report
     from sweep.grid import make_point
-    from sweep.runner import pending, run_points, run_sweep
+    from sweep.runner import pending, run_grid, run_points
     from sweep.storage import gather
 
     cfg = from_dictconfig(dcfg)
@@ -81,7 +81,7 @@ def hydra_main(dcfg: DictConfig) -> int:
         return 0
     run_dir = Path(hc.runtime.output_dir)
     try:
-        run_sweep(cfg, run_dir)
+        run_grid(cfg, run_dir)
     except KeyboardInterrupt:
         report = gather(run_dir)
         print(f"\ninterrupted: {report.ok + report.failed} finished points kept in {run_dir}; "

@@ -1,11 +1,14 @@
 """A small Python API for notebooks. Every point still runs in its own process, so
 these can be called any number of times from one interpreter::
 
-    from sweep.api import run_point, run_sweep, load_results, draw_figures
-    stats = run_point(["network.g=6", "network.eta=4"])
-    df = run_sweep(["grid=fig8"], run_dir="outputs/fig8")
+    from sweep.api import point_row, sweep_dataset, load_results, redraw_figures
+    row = point_row(["network.g=6", "network.eta=4"])
+    df = sweep_dataset(["grid=fig8"], run_dir="outputs/fig8")
     df = load_results("outputs/fig8")
-    draw_figures("outputs/fig8")
+    redraw_figures("outputs/fig8")
+
+``run_point``, ``run_sweep`` and ``draw_figures`` are the same functions under their
+names of release 0.1, kept for one release.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sweep.grid import make_point
 from sweep.storage import gather, load
 
 
-def run_point(overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+def point_row(overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     """One point's row (statistics, settings, timings) for the given Hydra overrides."""
     cfg = load_config(overrides)
     point = make_point(cfg, {})
@@ -34,13 +37,13 @@ def run_point(overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     return df.iloc[0].to_dict()
 
 
-def run_sweep(overrides: list[str] | tuple[str, ...] = (),
+def sweep_dataset(overrides: list[str] | tuple[str, ...] = (),
               run_dir: str | Path | None = None) -> pd.DataFrame:
     """Run the configured grid into ``run_dir`` (default: a new directory under
     outputs/api/), resuming what is already there; returns the gathered dataset."""
     cfg = load_config(overrides)
     run_dir = Path(run_dir or Path("outputs/api") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
-    runner.run_sweep(cfg, run_dir)
+    runner.run_grid(cfg, run_dir)
     gather(run_dir)
     return load_results(run_dir)
 
@@ -52,8 +55,14 @@ def load_results(run_dir: str | Path) -> pd.DataFrame:
     return df
 
 
-def draw_figures(run_dir: str | Path) -> list[Path]:
+def redraw_figures(run_dir: str | Path) -> list[Path]:
     """(Re)draw a run's figures from its dataset; returns their paths."""
     from analysis.figures import draw_figures as _draw
 
     return _draw(load_results(run_dir), Path(run_dir))
+
+
+# Release 0.1 names (README of 0.1), kept for one release.
+run_point = point_row
+run_sweep = sweep_dataset
+draw_figures = redraw_figures

@@ -42,6 +42,21 @@ class NetworkConfig:
     tau_rp: float = 2.0  # ms, absolute refractory period
     multapses: bool = True  # Brunel allows repeated source-target pairs
 
+    # Derived, never configured (properties are not fields: Hydra cannot set them).
+    @property
+    def N(self) -> int:  # noqa: N802 (the paper's symbol)
+        return self.N_E + self.N_I
+
+    @property
+    def C_E(self) -> int:  # noqa: N802
+        """Excitatory inputs per neuron."""
+        return round(self.epsilon * self.N_E)
+
+    @property
+    def C_I(self) -> int:  # noqa: N802
+        """Inhibitory inputs per neuron."""
+        return round(self.epsilon * self.N_I)
+
 
 @dataclass
 class SimConfig:
@@ -176,7 +191,7 @@ def validate(cfg: Config) -> None:
     if not s.V_init_low < s.V_init_high <= n.theta:
         _fail("sim.V_init_high", s.V_init_high,
               f"above sim.V_init_low={s.V_init_low} and at most network.theta={n.theta}")
-    c_e, c_i = round(n.epsilon * n.N_E), round(n.epsilon * n.N_I)
+    c_e, c_i = n.C_E, n.C_I
     if c_e < 1 or c_i < 1:
         _fail("network.epsilon", n.epsilon, "large enough that C_E and C_I are at least 1")
     # A neuron may not be its own source, so it has N_E - 1 (or N_I - 1) candidates.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sweep.config import Config
-from sweep.model import Derived, derive
+from sweep.model import MS, Derived, derive
 
 STREAM_WIRING, STREAM_VINIT, STREAM_DRIVE, STREAM_SAMPLE = range(4)
 
@@ -114,4 +114,4 @@ def draw_instance(cfg: Config) -> Instance:
     vm_ids = np.sort(rng[STREAM_SAMPLE].choice(d.N, size=min(sim.vm_sample, d.N),
                                                replace=False))
     return Instance(d, sources, v_init, vm_ids, rng[STREAM_DRIVE],
-                    d.ext_rate * sim.dt * 1e-3)
+                    d.ext_rate * sim.dt * MS)

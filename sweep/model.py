@@ -52,13 +52,19 @@ class Derived:
         return asdict(self)
 
 
+def threshold_rate(theta: float, J: float, C_E: int, tau: float) -> float:
+    """nu_thr (Hz): the external rate per input that brings the mean input to theta
+    (theta, J in mV; tau in ms)."""
+    return theta / (J * C_E * tau * MS)
+
+
 def derive(cfg: Config) -> Derived:
     n, s = cfg.network, cfg.sim
-    c_e, c_i = round(n.epsilon * n.N_E), round(n.epsilon * n.N_I)
-    nu_thr = n.theta / (n.J * c_e * n.tau * MS)
+    c_e, c_i = n.C_E, n.C_I
+    nu_thr = threshold_rate(n.theta, n.J, c_e, n.tau)
     nu_ext = n.eta * nu_thr
     return Derived(
-        N=n.N_E + n.N_I, C_E=c_e, C_I=c_i, gamma=c_i / c_e, nu_thr=nu_thr,
+        N=n.N, C_E=c_e, C_I=c_i, gamma=c_i / c_e, nu_thr=nu_thr,
         nu_ext=nu_ext, ext_rate=c_e * nu_ext, delay_steps=steps(n.D, s.dt),
         refractory_steps=steps(n.tau_rp, s.dt), n_steps=steps(s.duration, s.dt),
         transient_steps=steps(s.transient, s.dt),

@@ -18,7 +18,7 @@ from sweep.model import NEURON_RULE
 from sweep.rundir import atomic_write
 
 
-def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
+def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     """Build, simulate and measure one network; returns its statistics and timings."""
     from analysis.summary import summarize
     from sweep.network import build, simulate  # imports MOOSE
@@ -27,14 +27,14 @@ def run_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     network = build(cfg)
     rec = simulate(network)
     s, n = cfg.sim, cfg.network
-    result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N_E + n.N_I,
+    result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N,
                        s.transient, s.duration, s.dt, cfg.analysis)
     if spikes_path is not None:
         atomic_write(spikes_path, lambda tmp: np.savez_compressed(
             tmp, times=rec.spike_times, ids=rec.spike_ids, vm=rec.vm.astype(np.float32),
             vm_ids=rec.vm_ids))
     result.update(
-        seed=s.seed, g=n.g, eta=n.eta, N=n.N_E + n.N_I, duration_ms=s.duration,
+        seed=s.seed, g=n.g, eta=n.eta, N=n.N, duration_ms=s.duration,
         n_spikes=int(rec.spike_times.size),
         syn_events=rec.syn_events, build_s=rec.build_s, drive_s=rec.drive_s, run_s=rec.run_s,
         build_instance_s=network.instance_s, starts=rec.starts,
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     spikes = [a.split("=", 1)[1] for a in argv if a.startswith("--spikes=")]
     overrides = [a for a in argv if not a.startswith("--spikes=")]
     cfg = load_config(overrides)
-    print(json.dumps(run_point(cfg, Path(spikes[0]) if spikes else None)))
+    print(json.dumps(simulate_point(cfg, Path(spikes[0]) if spikes else None)))
     return 0
 
 

@@ -35,7 +35,7 @@ def brunel_stats(cfg: Config) -> dict:
 
     run = simulate_reference(cfg, accumulate=False)
     s, n = cfg.sim, cfg.network
-    stats = summarize(run.spike_times, run.spike_ids, run.vm, n.N_E + n.N_I, s.transient,
+    stats = summarize(run.spike_times, run.spike_ids, run.vm, n.N, s.transient,
                       s.duration, s.dt, cfg.analysis)
     return {k: stats[k] for k in STAT_COLUMNS}
 
@@ -83,7 +83,7 @@ def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
 def _rate(run: ReferenceRun, cfg: Config) -> float:
     from analysis.stats import mean_rate
 
-    N = cfg.network.N_E + cfg.network.N_I
+    N = cfg.network.N
     return mean_rate(run.spike_times, run.spike_ids, N, cfg.sim.transient, cfg.sim.duration)
 
 

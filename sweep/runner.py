@@ -176,7 +176,7 @@ def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
     return counts
 
 
-def run_sweep(cfg: Config, run_dir: Path) -> Counter:
+def run_grid(cfg: Config, run_dir: Path) -> Counter:
     """Expand the grid, skip the points already done in ``run_dir``, run the rest."""
     points = expand(cfg)
     todo = pending(points, run_dir, cfg.run.retry_failed)

@@ -23,6 +23,7 @@ from sweep.rundir import RunDir, atomic_write
 
 SCHEMA_VERSION = "2"  # 2: neuron_rule replaces deviation (engine v2)
 META_KEY = b"brunel_sweep"
+G, ETA = "network.g", "network.eta"  # the columns of the (g, eta) plane
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
           "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 

@@ -75,7 +75,7 @@ def _fault(kind: str, where: str) -> None:
 
 def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The point's measurements, or its traceback: {"status", "error", "stats", ...}."""
-    from sweep.point import run_point
+    from sweep.point import simulate_point
 
     cfg = config_from_dict(spec["config"])
     run_dir = Path(spec["run_dir"])
@@ -84,7 +84,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         spikes = None
         if spec["save_spikes"]:
             spikes = RunDir(run_dir).spikes(spec["point_id"])
-        stats = run_point(cfg, spikes)
+        stats = simulate_point(cfg, spikes)
         return {"status": "ok", "error": None, "stats": stats,
                 "spikes_file": str(spikes.relative_to(run_dir)) if spikes else None}
     except Exception:

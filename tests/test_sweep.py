@@ -254,17 +254,17 @@ def test_fig8_grid_saves_spikes_and_draws_rasters(tmp_path):
 
 
 def test_api_runs_points_repeatedly_in_one_interpreter(grid_run, tmp_path, monkeypatch):
-    from sweep.api import draw_figures, load_results, run_point
+    from sweep.api import load_results, point_row, redraw_figures, run_point
 
     monkeypatch.chdir(tmp_path)
     overrides = [o for o in TINY if not o.startswith("run.")] + ["network.g=4", "network.eta=2"]
-    first, second = run_point(overrides), run_point(overrides)
+    first, second = point_row(overrides), run_point(overrides)  # the 0.1 name too
     assert first["status"] == "ok" and first["rate_hz"] == second["rate_hz"]
     grid = load_results(grid_run)
     same = grid[(grid["network.g"] == 4) & (grid["network.eta"] == 2)].iloc[0]
     assert first["point_id"] == same.point_id and first["rate_hz"] == same.rate_hz
     assert grid.attrs["provenance"]["versions"]["pymoose"] == "5.0.0"
-    assert draw_figures(grid_run) == [grid_run / "phase_diagram.png"]
+    assert redraw_figures(grid_run) == [grid_run / "phase_diagram.png"]
 
 
 @pytest.fixture(scope="module")
