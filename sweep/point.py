@@ -23,7 +23,6 @@ def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     from analysis.summary import summarize
     from sweep.network import build, simulate  # imports MOOSE
 
-    t0 = time.perf_counter()
     network = build(cfg)
     rec = simulate(network)
     s, n = cfg.sim, cfg.network
@@ -38,8 +37,6 @@ def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
         n_spikes=int(rec.spike_times.size),
         syn_events=rec.syn_events, build_s=rec.build_s, drive_s=rec.drive_s, run_s=rec.run_s,
         build_instance_s=network.instance_s, starts=rec.starts,
-        total_s=time.perf_counter() - t0,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         neuron_rule=NEURON_RULE,
     )
     return result
@@ -50,7 +47,12 @@ def main(argv: list[str]) -> int:
     spikes = [a.split("=", 1)[1] for a in argv if a.startswith("--spikes=")]
     overrides = [a for a in argv if not a.startswith("--spikes=")]
     cfg = load_config(overrides)
-    print(json.dumps(simulate_point(cfg, Path(spikes[0]) if spikes else None)))
+    t0 = time.perf_counter()
+    result = simulate_point(cfg, Path(spikes[0]) if spikes else None)
+    # This process's own totals (a sweep's worker measures its own the same way).
+    result.update(total_s=time.perf_counter() - t0,
+                  peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(result))
     return 0
 
 

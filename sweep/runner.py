@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psutil
 from joblib import Parallel, delayed
@@ -70,12 +71,26 @@ def _reason(returncode: int, log: Path) -> str:
     return f"exit code {returncode}: {lines[-1] if lines else 'no output'} (see logs/{log.name})"
 
 
-def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
-                 stop: threading.Event) -> Outcome:
-    """Run one point in a new process and make sure it leaves a part, unless stopped."""
-    log = RunDir(run_dir).log(point.point_id)
+@dataclass
+class Attempt:
+    """What supervising one point process found."""
+
+    result: dict[str, Any] | None  # the worker's result (ok, or failed with a traceback)
+    error: str | None  # why there is no result: killed by the parent, crashed
+    started_at: datetime
+    wall_s: float  # seen by the parent, in case the worker could not say
+    peak_rss_mb: float  # likewise
+
+
+def supervise(point: Point, run_dir: Path, run: RunConfig,
+              stop: threading.Event) -> Attempt | None:
+    """Run one point in a new process, killing it on ``run.timeout``,
+    ``run.mem_cap_mb`` or ``stop``; None when it was stopped (no row: it runs again on
+    resume), else what it left."""
+    rd = RunDir(run_dir)
+    log = rd.log(point.point_id)
     log.parent.mkdir(parents=True, exist_ok=True)
-    result_file = RunDir(run_dir).result(point.point_id, uuid.uuid4().hex[:12])
+    result_file = rd.result(point.point_id, uuid.uuid4().hex[:12])
     spec = point_spec(point.point_id, point.config, run_dir, run.save_spikes, result_file)
     started_at, t0, peak = now(), time.monotonic(), 0.0
     with log.open("w") as out:
@@ -113,27 +128,44 @@ def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None
             result_file.unlink(missing_ok=True)
             raise
     finished = reason is None and result_file.exists()
+    result = json.loads(result_file.read_text()) if finished else None
+    result_file.unlink(missing_ok=True)
     # SIGTERM is a request to stop (Slurm's scancel or time limit reaches every process
     # of the job): the point is not failed, it is run again on resume.
     if not finished and (stop.is_set() or reason == "interrupted"
                          or returncode == -signal.SIGTERM):
-        result_file.unlink(missing_ok=True)
-        return Outcome(point.point_id, "interrupted")
+        return None
+    return Attempt(result, None if finished else reason or _reason(returncode, log),
+                   started_at, time.monotonic() - t0, peak)
+
+
+def point_row(point: Point, attempt: Attempt, commit: str | None) -> dict[str, Any]:
+    """The point's Parquet row from what its attempt left. The worker owns the process's
+    timings (total_s, peak_rss_mb, start and end); the parent's are used only when the
+    worker left no result."""
     row = base_row(point.point_id, point.params["replicate"], point.config)
     row.update(git_commit=commit)
-    if finished:  # well or with a traceback
-        result = json.loads(result_file.read_text())
+    if attempt.result is not None:
+        result = dict(attempt.result)
         stats = result.pop("stats")
         row.update({k: v for k, v in stats.items() if k in row and k not in ("seed", "N")})
         row.update(result)
         row.update(started_at=datetime.fromisoformat(result["started_at"]),
                    finished_at=datetime.fromisoformat(result["finished_at"]))
     else:
-        row.update(status="failed", error=reason or _reason(returncode, log),
-                   started_at=started_at, finished_at=now(), total_s=time.monotonic() - t0,
-                   peak_rss_mb=peak)
+        row.update(status="failed", error=attempt.error, started_at=attempt.started_at,
+                   finished_at=now(), total_s=attempt.wall_s, peak_rss_mb=attempt.peak_rss_mb)
+    return row
+
+
+def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
+                 stop: threading.Event) -> Outcome:
+    """Run one point in a new process and make sure it leaves a part, unless stopped."""
+    attempt = supervise(point, run_dir, run, stop)
+    if attempt is None:
+        return Outcome(point.point_id, "interrupted")
+    row = point_row(point, attempt, commit)
     write_part(run_dir, row)
-    result_file.unlink(missing_ok=True)
     return Outcome(point.point_id, row["status"], row["error"])
 
 

@@ -13,8 +13,9 @@ from sweep.cli import EXIT_OK, EXIT_PARTS_LEFT_OUT, EXIT_POINTS_FAILED, run_stat
 from sweep.config import ConfigError, load_config
 from sweep.grid import axis_values, expand
 from sweep.rundir import RunDir, atomic_write, write_text
+from sweep.runner import Attempt, point_row
 from sweep.slurm import array_spec, incomplete_shards, shards
-from sweep.storage import base_row, row_config
+from sweep.storage import SCHEMA, base_row, now, row_config
 
 SMALL = ["network.N_E=400", "network.N_I=100"]
 
@@ -94,3 +95,20 @@ def test_exit_status():
     assert run_status(failed=0, left_out=0) == EXIT_OK
     assert run_status(failed=2, left_out=0) == EXIT_POINTS_FAILED
     assert run_status(failed=2, left_out=1) == EXIT_PARTS_LEFT_OUT
+
+
+def test_point_row_from_an_attempt():
+    point = expand(load_config(SMALL))[0]
+    worker = {"status": "ok", "error": None, "spikes_file": None, "total_s": 3.0,
+              "peak_rss_mb": 200.0, "started_at": "2026-01-01T00:00:00+00:00",
+              "finished_at": "2026-01-01T00:00:03+00:00",
+              "stats": {"rate_hz": 12.5, "state": "AI", "run_s": 2.0, "seed": -1, "junk": 1}}
+    row = point_row(point, Attempt(worker, None, now(), 9.0, 900.0), "abc")
+    assert set(row) == set(SCHEMA.names)
+    assert (row["status"], row["rate_hz"], row["state"], row["run_s"]) == ("ok", 12.5, "AI", 2.0)
+    # The worker's own timings win over the parent's; the point's seed is the config's.
+    assert (row["total_s"], row["peak_rss_mb"], row["seed"]) == (3.0, 200.0,
+                                                                 point.config.sim.seed)
+    killed = point_row(point, Attempt(None, "memory cap exceeded", now(), 9.0, 900.0), None)
+    assert (killed["status"], killed["error"]) == ("failed", "memory cap exceeded")
+    assert (killed["total_s"], killed["peak_rss_mb"], killed["rate_hz"]) == (9.0, 900.0, None)
