@@ -41,26 +41,41 @@ def write_text(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+def _at(*parts: str) -> property:
+    """A fixed file or folder of the run directory."""
+    return property(lambda self: self.root.joinpath(*parts))
+
+
 @dataclass(frozen=True)
 class RunDir:
     """Paths of one run directory (a grid run, a multirun sweep or a Slurm run)."""
 
     root: Path
 
+    parts = _at("parts")
+    results = _at("results.parquet")
+    theory = _at("theory.parquet")
+    reference = _at("reference.parquet")
+    agreement = _at("agreement.txt")
+    fig8 = _at("fig8.png")
+    slurm = _at("slurm")
+    manifest = _at("slurm", "manifest.json")
+    slurm_config = _at("slurm", "config.yaml")
+    sbatch_script = _at("slurm", "array.sbatch")
+    slurm_jobs = _at("slurm", "jobs.json")
+    slurm_logs = _at("slurm", "logs")
+    slurm_lock = _at("slurm", ".lock")
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
 
-    @property
-    def parts(self) -> Path:
-        return self.root / "parts"
-
     def part(self, point_id: str) -> Path:
-        return self.parts / f"{point_id}.parquet"
+        return self.root / "parts" / f"{point_id}.parquet"
 
     def result(self, point_id: str, attempt: str) -> Path:
         """Where one attempt at a point leaves its result (each attempt its own file, so
         that two runs of one point cannot take each other's result)."""
-        return self.parts / f".{point_id}.{attempt}.result.json"
+        return self.root / "parts" / f".{point_id}.{attempt}.result.json"
 
     def log(self, point_id: str) -> Path:
         return self.root / "logs" / f"{point_id}.log"
@@ -68,56 +83,8 @@ class RunDir:
     def spikes(self, point_id: str) -> Path:
         return self.root / "spikes" / f"{point_id}.npz"
 
-    @property
-    def results(self) -> Path:
-        return self.root / "results.parquet"
-
-    @property
-    def theory(self) -> Path:
-        return self.root / "theory.parquet"
-
-    @property
-    def reference(self) -> Path:
-        return self.root / "reference.parquet"
-
-    @property
-    def agreement(self) -> Path:
-        return self.root / "agreement.txt"
-
     def phase_diagram(self, label: str = "") -> Path:
         return self.root / ("phase_diagram" + (f"_{label}" if label else "") + ".png")
-
-    @property
-    def fig8(self) -> Path:
-        return self.root / "fig8.png"
-
-    @property
-    def slurm(self) -> Path:
-        return self.root / "slurm"
-
-    @property
-    def manifest(self) -> Path:
-        return self.slurm / "manifest.json"
-
-    @property
-    def sbatch_script(self) -> Path:
-        return self.slurm / "array.sbatch"
-
-    @property
-    def slurm_logs(self) -> Path:
-        return self.slurm / "logs"
-
-    @property
-    def slurm_lock(self) -> Path:
-        return self.slurm / ".lock"
-
-    @property
-    def slurm_jobs(self) -> Path:
-        return self.slurm / "jobs.json"
-
-    @property
-    def slurm_config(self) -> Path:
-        return self.slurm / "config.yaml"
 
     @property
     def config_files(self) -> tuple[Path, ...]:

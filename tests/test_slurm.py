@@ -12,20 +12,11 @@ import pandas as pd
 import pytest
 
 from sweep.storage import load
-from tests.helpers import (
-    ROOT,
-    TINY,
-    run_cli,
-    running_workers,
-    stable,
-    sweep,
-    tree_digest,
-    wait_until,
-)
+from tests import helpers as h
 
 pytestmark = pytest.mark.slurm
 
-SLURM_LOCAL = ROOT.parent / "shared" / "tools" / "slurm-local.sh"
+SLURM_LOCAL = h.ROOT.parent / "shared" / "tools" / "slurm-local.sh"
 LINE = ["grid.axes.network.g=[4,5,6,7]", "grid.axes.network.eta=[2]"]
 
 
@@ -45,7 +36,7 @@ def slurm_env():
 
 
 def slurm(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return run_cli("-m", "sweep.slurm", *args, env=env)
+    return h.run_cli("-m", "sweep.slurm", *args, env=env)
 
 
 def queued(env: dict, job_ids: list[str]) -> list[str]:
@@ -62,7 +53,7 @@ def job_id(out: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def local_line(tmp_path_factory) -> pd.DataFrame:
     run_dir = tmp_path_factory.mktemp("local") / "run"
-    out = sweep(run_dir, *LINE)
+    out = h.sweep(run_dir, *LINE)
     assert out.returncode == 0, out.stderr
     df, _ = load(run_dir)
     return df
@@ -70,7 +61,7 @@ def local_line(tmp_path_factory) -> pd.DataFrame:
 
 def test_dry_run_writes_manifest_and_script_only(slurm_env, tmp_path):
     run_dir = tmp_path / "dry"
-    out = slurm(slurm_env, "submit", "--dry-run", "--run-dir", str(run_dir), *TINY, *LINE,
+    out = slurm(slurm_env, "submit", "--dry-run", "--run-dir", str(run_dir), *h.TINY, *LINE,
                 "slurm.points_per_task=3", "slurm.max_running=2", "slurm.partition=debug",
                 'slurm.extra=["--comment=brunel"]')
     assert out.returncode == 0, out.stderr
@@ -82,7 +73,7 @@ def test_dry_run_writes_manifest_and_script_only(slurm_env, tmp_path):
     assert not (run_dir / "slurm" / "jobs.json").exists()  # nothing submitted
     status = slurm(slurm_env, "status", str(run_dir))
     assert "4 points: 0 done, 0 failed, 4 pending; 0 tasks queued" in status.stdout
-    again = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *TINY, *LINE)
+    again = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *h.TINY, *LINE)
     assert again.returncode == 2 and "holds a sweep already" in again.stderr
     for bad_input, message in (("slurm.time=soon", "error: slurm.time='soon': must be"),
                                ("slurm.time=30", "error: run.timeout=3600.0: must be below "
@@ -92,7 +83,7 @@ def test_dry_run_writes_manifest_and_script_only(slurm_env, tmp_path):
                     bad_input.strip("'"))
         assert bad.returncode == 2 and bad.stderr.startswith(message), bad.stderr
     assert not (tmp_path / "bad").exists()
-    too_many = slurm(slurm_env, "submit", "--run-dir", str(tmp_path / "big"), *TINY,
+    too_many = slurm(slurm_env, "submit", "--run-dir", str(tmp_path / "big"), *h.TINY,
                      "grid.axes.network.g=0:10.01:0.01", "grid.axes.network.eta=[2]",
                      "slurm.points_per_task=1")
     assert too_many.returncode == 2, too_many.stderr
@@ -106,7 +97,7 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     # Shards of 2 points, each task running both at once on 2 CPUs. The point g=6
     # hangs: its task (shard 1) is cancelled once g=7 is done.
     hang = {**slurm_env, "SWEEP_TEST_FAULT": "hang@network.g=6.0"}
-    first = job_id(slurm(hang, "submit", "--run-dir", str(run_dir), *TINY, *LINE,
+    first = job_id(slurm(hang, "submit", "--run-dir", str(run_dir), *h.TINY, *LINE,
                          "slurm.points_per_task=2", "slurm.cpus_per_task=2"))
     log = run_dir / "slurm" / "logs" / f"{first}_1.out"
 
@@ -115,14 +106,14 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
         return done and log.exists() and "2 to run" in log.read_text() and any(
             "RUNNING" in line for line in queued(slurm_env, [first]))
 
-    wait_until(stuck_at_g6, what="3 points done and shard 1 running")
+    h.wait_until(stuck_at_g6, what="3 points done and shard 1 running")
     status = slurm(slurm_env, "status", str(run_dir)).stdout
     assert f"shard 1: 1 pending; task {first}_1 RUNNING" in status
     waiting = slurm(slurm_env, "resubmit", str(run_dir)).stdout  # shard 1 is still queued
     assert waiting.strip() == "nothing to resubmit (1 tasks queued or running)"
     subprocess.run(["scancel", f"{first}_1"], env={**os.environ, **slurm_env}, check=True)
-    wait_until(lambda: not queued(slurm_env, [first]), what="the cancelled task to end")
-    wait_until(lambda: not running_workers(run_dir), timeout=30, what="the points to stop")
+    h.wait_until(lambda: not queued(slurm_env, [first]), what="the cancelled task to end")
+    h.wait_until(lambda: not h.running_workers(run_dir), timeout=30, what="the points to stop")
 
     # The cancelled point is pending, not failed: Slurm's SIGTERM is a stop request.
     status = slurm(slurm_env, "status", str(run_dir)).stdout
@@ -133,7 +124,7 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     resubmitted = slurm(slurm_env, "resubmit", str(run_dir))
     assert resubmitted.stdout.startswith("resubmitted shards [1] as array job")
     second = job_id(resubmitted)
-    wait_until(lambda: not queued(slurm_env, [second]), what="the resubmitted shard")
+    h.wait_until(lambda: not queued(slurm_env, [second]), what="the resubmitted shard")
     logs = sorted(p.name for p in (run_dir / "slurm" / "logs").glob(f"{second}_*.out"))
     assert logs == [f"{second}_1.out"]
     assert "shard 1: 2 points, 1 to run" in (run_dir / "slurm" / "logs" / logs[0]).read_text()
@@ -142,28 +133,28 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     nothing = slurm(slurm_env, "resubmit", str(run_dir))
     assert nothing.stdout.strip() == "nothing to resubmit: every point is done"
 
-    gathered = run_cli("-m", "sweep.gather", str(run_dir), "--no-theory")
+    gathered = h.run_cli("-m", "sweep.gather", str(run_dir), "--no-theory")
     assert gathered.returncode == 0, gathered.stderr
     df, meta = load(run_dir)
-    pd.testing.assert_frame_equal(stable(df), stable(local_line))
+    pd.testing.assert_frame_equal(h.stable(df), h.stable(local_line))
     assert "slurm" in meta["run_config"]
 
 
 def test_submitit_launcher_matches_local_run(slurm_env, tmp_path):
     local = tmp_path / "local"
-    assert sweep(local, "grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"
+    assert h.sweep(local, "grid.axes.network.g=[4,6]", "grid.axes.network.eta=[1,2]"
                  ).returncode == 0
     sweep_dir = tmp_path / "submitit"
     command = ("-m", "sweep", "-m", "launcher=submitit_slurm", "network.g=4,6",
-               "network.eta=1,2", *TINY, f"hydra.sweep.dir={sweep_dir}")
-    out = run_cli(*command, env=slurm_env)
+               "network.eta=1,2", *h.TINY, f"hydra.sweep.dir={sweep_dir}")
+    out = h.run_cli(*command, env=slurm_env)
     assert out.returncode == 0, out.stderr[-3000:]
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 4  # ran by Slurm
-    parts = tree_digest(sweep_dir / "parts")
-    again = run_cli(*command, env=slurm_env)  # resume: every point is done, none runs again
+    parts = h.tree_digest(sweep_dir / "parts")
+    again = h.run_cli(*command, env=slurm_env)  # resume: every point is done, none runs again
     assert again.returncode == 0, again.stderr[-3000:]
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 8
-    assert tree_digest(sweep_dir / "parts") == parts
-    gathered = run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
+    assert h.tree_digest(sweep_dir / "parts") == parts
+    gathered = h.run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
     assert gathered.returncode == 0, gathered.stderr
-    pd.testing.assert_frame_equal(stable(load(sweep_dir)[0]), stable(load(local)[0]))
+    pd.testing.assert_frame_equal(h.stable(load(sweep_dir)[0]), h.stable(load(local)[0]))
