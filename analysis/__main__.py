@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analysis.report import analyse
+from analysis.overview import analyse
 from sweep.cli import UsageError, command
 from sweep.rundir import RunDir
 from sweep.storage import load
@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"{RunDir(run_dir).results} not found (run python -m sweep.gather "
                          f"{run_dir})")
     df, _ = load(run_dir)
-    analyse(df, run_dir, theory="--no-theory" not in argv)
+    analyse(df, run_dir, with_theory="--no-theory" not in argv)
     return 0
 
 

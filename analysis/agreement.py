@@ -58,13 +58,13 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
     return out
 
 
-def compare(df: pd.DataFrame, theory: pd.DataFrame) -> pd.DataFrame:
+def compare(df: pd.DataFrame, theory_map: pd.DataFrame) -> pd.DataFrame:
     """Per simulated point (status ok): its theory state, nu0, and whether it is far
     from a theoretical boundary."""
-    state = {(r.g, r.eta): r.state for r in theory.itertuples()}
-    nu = {(r.g, r.eta): r.nu0 for r in theory.itertuples()}
-    cv = {(r.g, r.eta): r.cv for r in theory.itertuples()}
-    gs, etas = np.unique(theory.g), np.unique(theory.eta)
+    state = {(r.g, r.eta): r.state for r in theory_map.itertuples()}
+    nu = {(r.g, r.eta): r.nu0 for r in theory_map.itertuples()}
+    cv = {(r.g, r.eta): r.cv for r in theory_map.itertuples()}
+    gs, etas = np.unique(theory_map.g), np.unique(theory_map.eta)
     ok = df[df.status == "ok"].copy()
     rows = []
     for _, r in ok.iterrows():
@@ -95,7 +95,7 @@ def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
     return lines
 
 
-def model_report(cmp: pd.DataFrame, model: str) -> list[str]:
+def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
     """Matches per theory state among points far from a boundary, the AI-region rate and
     CV, and the points that disagree, for the simulation ``model`` of ``cmp``."""
     far = cmp[cmp.far]
@@ -109,12 +109,12 @@ def model_report(cmp: pd.DataFrame, model: str) -> list[str]:
     return lines
 
 
-def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
-    """The agreement report of a MOOSE run (``model_report``), with the neuron rule that
+def agreement_text(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
+    """The agreement report of a MOOSE run (``model_scores``), with the neuron rule that
     produced it. With ``reference`` (``sweep.reference.reference_run``: the same points
     simulated by the numpy reference of Brunel's neuron), how far MOOSE is from it."""
     far = cmp[cmp.far]
-    lines = [*model_report(cmp, "MOOSE"), f"neuron rule: {NEURON_RULE_NOTE}"]
+    lines = [*model_scores(cmp, "MOOSE"), f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None or not len(far):
         lines.append("numpy reference on the same instances: not run "
                      "(python -m sweep.reference --run RUN_DIR)")
@@ -128,10 +128,11 @@ def report(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_report(df: pd.DataFrame, run_dir: Path) -> tuple[str, pd.DataFrame]:
+def write_agreement(df: pd.DataFrame, run_dir: Path) -> tuple[str, pd.DataFrame]:
     """Compute (or load) the theory, write ``agreement.txt`` beside the results."""
-    theory = theory_grid(df, run_dir)
+    theory_map = theory_grid(df, run_dir)
     ref_path = RunDir(run_dir).reference
-    text = report(compare(df, theory), pd.read_parquet(ref_path) if ref_path.exists() else None)
+    reference = pd.read_parquet(ref_path) if ref_path.exists() else None
+    text = agreement_text(compare(df, theory_map), reference)
     write_text(RunDir(run_dir).agreement, text + "\n")
-    return text, theory
+    return text, theory_map

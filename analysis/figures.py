@@ -58,12 +58,12 @@ def _mesh(ax: plt.Axes, cells: pd.DataFrame, values: pd.Series, **kwargs):
     return ax.pcolormesh(_edges(gs), _edges(etas), np.ma.masked_invalid(z), **kwargs)
 
 
-def theory_boundaries(ax: plt.Axes, theory: pd.DataFrame) -> None:
+def theory_boundaries(ax: plt.Axes, theory_map: pd.DataFrame) -> None:
     """Draw the theory's state boundaries: a segment between every two neighbouring
     grid cells where the theory's state changes (at the grid's resolution)."""
-    gs, etas = np.sort(theory.g.unique()), np.sort(theory.eta.unique())
+    gs, etas = np.sort(theory_map.g.unique()), np.sort(theory_map.eta.unique())
     ge, ee = _edges(gs), _edges(etas)
-    state = theory.set_index(["g", "eta"])["state"]
+    state = theory_map.set_index(["g", "eta"])["state"]
     style = {"color": "black", "lw": 1.6, "ls": "--"}
     for i, g in enumerate(gs):
         for j, eta in enumerate(etas):
@@ -74,19 +74,19 @@ def theory_boundaries(ax: plt.Axes, theory: pd.DataFrame) -> None:
                 ax.plot([ge[i], ge[i + 1]], [ee[j + 1]] * 2, **style)
 
 
-def _theory_labels(ax: plt.Axes, theory: pd.DataFrame) -> None:
-    for state, sub in theory.groupby("state"):
+def _theory_labels(ax: plt.Axes, theory_map: pd.DataFrame) -> None:
+    for state, sub in theory_map.groupby("state"):
         ax.text(sub.g.mean(), sub.eta.mean(), state, ha="center", va="center", fontsize=8,
                 color="black", alpha=0.7)
 
 
 def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
-                  theory: pd.DataFrame | None = None) -> Path:
+                  theory_map: pd.DataFrame | None = None) -> Path:
     """States, rate, CV and synchrony over the (g, eta) plane; with ``theory`` (from
     ``analysis.agreement.theory_grid``) its boundaries on every panel and the simulated
     rate against nu0."""
     cells = _cells(df)
-    ncols = 3 if theory is not None else 2
+    ncols = 3 if theory_map is not None else 2
     fig, axes = plt.subplots(2, ncols, figsize=(5.5 * ncols, 9), constrained_layout=True)
     names = [*STATES, "failed"]
     codes = cells["state"].map({s: i for i, s in enumerate(names)})
@@ -96,7 +96,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     present = [s for s in names if s in set(cells["state"])]
     ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
               loc="upper left", fontsize=8, framealpha=0.8)
-    ax.set_title("state (dashed: theory's boundaries)" if theory is not None else "state")
+    ax.set_title("state (dashed: theory's boundaries)" if theory_map is not None else "state")
     panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm()),
               (axes[1, 0], "cv_isi", "CV of ISI", None),
               (axes[1, 1], "chi", "synchrony chi (Golomb)", None)]
@@ -106,11 +106,11 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
         fig.colorbar(im, ax=ax, label=label)
         ax.set_title(label)
     plane = [axes[0, 0], *[p[0] for p in panels]]
-    if theory is not None:
-        inside = theory[theory.g.between(cells[G].min(), cells[G].max()) &
-                        theory.eta.between(cells[ETA].min(), cells[ETA].max())]
+    if theory_map is not None:
+        inside = theory_map[theory_map.g.between(cells[G].min(), cells[G].max()) &
+                        theory_map.eta.between(cells[ETA].min(), cells[ETA].max())]
         for ax in plane:
-            theory_boundaries(ax, theory)
+            theory_boundaries(ax, theory_map)
             ax.set_xlim(_edges(np.sort(cells[G].unique()))[[0, -1]])
             ax.set_ylim(_edges(np.sort(cells[ETA].unique()))[[0, -1]])
         ax = axes[0, 2]
@@ -122,7 +122,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
         ax.set_title("theory's state for this network")
         plane.append(ax)
         ax = axes[1, 2]
-        merged = cells.merge(theory, left_on=[G, ETA], right_on=["g", "eta"],
+        merged = cells.merge(theory_map, left_on=[G, ETA], right_on=["g", "eta"],
                              suffixes=("", "_theory"))
         merged = merged[(merged.nu0 > 0) & (merged.rate_hz > 0)]
         for state, sub in merged.groupby("state"):
@@ -139,7 +139,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
         ax.set_xlabel("g (relative strength of inhibition)")
         ax.set_ylabel("η = ν_ext / ν_thr")
     fig.suptitle(f"{title}\n{NEURON_SHORT}", fontsize=10)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path
 
@@ -182,14 +182,14 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     for ax in axes.flat[2 * len(rows):] if len(rows) % 2 else []:
         ax.axis("off")
     fig.suptitle(f"Brunel Fig. 8 (N={int(rows.N.iloc[0])}); {NEURON_SHORT}", fontsize=10)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path
 
 
-def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[Path]:
+def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> list[Path]:
     """Every figure of a run, into ``run_dir``: phase_diagram.png (one per combination
-    of any other swept setting; with ``theory``, Brunel's theory for each network
+    of any other swept setting; with ``with_theory``, Brunel's theory for each network
     overlaid), fig8.png when spikes were saved."""
     from analysis.agreement import theory_grid
 
@@ -204,7 +204,7 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[P
         n = int(sub.N.iloc[0])
         title = f"N={n} (C_E={int(sub.C_E.iloc[0])}, J={sub['network.J'].iloc[0]} mV)" + (
             f"; {label}" if label else "")
-        lines = theory_grid(sub, run_dir if not others else None) if theory and len(
+        lines = theory_grid(sub, run_dir if not others else None) if with_theory and len(
             sub[sub.status == "ok"]) else None
         path = RunDir(run_dir).phase_diagram(label.replace(", ", "_"))
         out.append(phase_diagram(sub, path, title, lines))
@@ -212,22 +212,22 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> list[P
     return out + ([f8] if f8 else [])
 
 
-def theory_figure(theory: pd.DataFrame, params, path: Path) -> Path:
+def theory_figure(theory_map: pd.DataFrame, params, path: Path) -> Path:
     """Brunel's Fig. 2 from the theory alone: states, their boundaries, and nu0."""
     names = [*STATES, "failed"]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
-    cells = theory.rename(columns={"g": G, "eta": ETA})
+    cells = theory_map.rename(columns={"g": G, "eta": ETA})
     ax = axes[0]
     _mesh(ax, cells, cells["state"].map({s: i for i, s in enumerate(names)}),
           cmap=_state_cmap(names), vmin=-0.5,
           vmax=len(names) - 0.5)
-    theory_boundaries(ax, theory)
-    _theory_labels(ax, theory)
+    theory_boundaries(ax, theory_map)
+    _theory_labels(ax, theory_map)
     ax.set_title("states of the asynchronous-state stability analysis")
     ax = axes[1]
     im = _mesh(ax, cells, cells["nu0"].where(cells["nu0"] > 0.1), norm=LogNorm(),
                cmap="viridis")
-    theory_boundaries(ax, theory)
+    theory_boundaries(ax, theory_map)
     fig.colorbar(im, ax=ax, label="ν0 (Hz)")
     ax.set_title("stationary rate ν0")
     for ax in axes:
@@ -236,6 +236,6 @@ def theory_figure(theory: pd.DataFrame, params, path: Path) -> Path:
     fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
                  f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
                  f"τ_rp={params.tau_rp} ms", fontsize=10)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path

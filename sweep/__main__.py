@@ -67,7 +67,7 @@ def job_params(cfg) -> dict:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def hydra_main(dcfg: DictConfig) -> int:
-    from sweep.gather import gather_and_report
+    from sweep.gather import gather_and_analyse
     from sweep.grid import make_point
     from sweep.runner import pending, run_grid, run_points
     from sweep.storage import gather
@@ -83,12 +83,12 @@ def hydra_main(dcfg: DictConfig) -> int:
     try:
         run_grid(cfg, run_dir)
     except KeyboardInterrupt:
-        report = gather(run_dir)
-        print(f"\ninterrupted: {report.ok + report.failed} finished points kept in {run_dir}; "
+        gathered = gather(run_dir)
+        print(f"\ninterrupted: {gathered.ok + gathered.failed} finished points kept in {run_dir}; "
               "run the same command with hydra.run.dir=" f"{run_dir} to resume",
               file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
-    status = gather_and_report(run_dir, cfg.run.theory)
+    status = gather_and_analyse(run_dir, cfg.run.theory)
     print(f"run directory: {run_dir}")
     if status:  # Hydra discards a task function's return value
         sys.exit(status)

@@ -35,15 +35,17 @@ def run_status(failed: int, left_out: int) -> int:
     return EXIT_POINTS_FAILED if failed else EXIT_OK
 
 
-def command(main: Callable[[list[str]], int]) -> Callable[[list[str] | None], int]:
-    """Wrap a command's ``main(argv)``: a ConfigError becomes ``error: <message>`` on
-    stderr and exit code 2, Ctrl-C exit code 130."""
+def command(main: Callable[[list[str]], int], also: tuple[type[Exception], ...] = ()
+            ) -> Callable[[list[str] | None], int]:
+    """Wrap a command's ``main(argv)``: a ConfigError (or one of ``also``, errors with a
+    one-line message) becomes ``error: <message>`` on stderr and exit code 2, Ctrl-C
+    exit code 130."""
 
     @functools.wraps(main)
     def wrapped(argv: list[str] | None = None) -> int:
         try:
             return main(sys.argv[1:] if argv is None else list(argv))
-        except ConfigError as err:
+        except (ConfigError, *also) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_BAD_INPUT
         except KeyboardInterrupt:

@@ -13,16 +13,17 @@ from sweep.cli import UsageError, command, run_status
 from sweep.storage import gather, load
 
 
-def gather_and_report(run_dir: Path, theory: bool = True) -> int:
-    from analysis.report import analyse
+def gather_and_analyse(run_dir: Path, with_theory: bool = True) -> int:
+    from analysis.overview import analyse
 
-    report = gather(run_dir)
+    gathered = gather(run_dir)
     df, _ = load(run_dir)
-    analyse(df, run_dir, theory)
-    for problem in report.incompatible:
+    analyse(df, run_dir, with_theory)
+    for problem in gathered.incompatible:
         print(f"left out: {problem}", file=sys.stderr)
-    print(f"wrote {report.path} ({report.rows} rows: {report.ok} ok, {report.failed} failed)")
-    return run_status(report.failed, len(report.incompatible))
+    print(f"wrote {gathered.path} ({gathered.rows} rows: {gathered.ok} ok, "
+          f"{gathered.failed} failed)")
+    return run_status(gathered.failed, len(gathered.incompatible))
 
 
 @command
@@ -30,7 +31,7 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv if a != "--no-theory"]
     if len(args) != 1 or not Path(args[0]).is_dir():
         raise UsageError("usage: python -m sweep.gather RUN_DIR [--no-theory]")
-    return gather_and_report(Path(args[0]), theory="--no-theory" not in argv)
+    return gather_and_analyse(Path(args[0]), with_theory="--no-theory" not in argv)
 
 
 if __name__ == "__main__":

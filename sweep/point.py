@@ -29,9 +29,12 @@ def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N,
                        s.transient, s.duration, s.dt, cfg.analysis)
     if spikes_path is not None:
-        atomic_write(spikes_path, lambda tmp: np.savez_compressed(
-            tmp, times=rec.spike_times, ids=rec.spike_ids, vm=rec.vm.astype(np.float32),
-            vm_ids=rec.vm_ids))
+        def save(tmp: Path) -> None:
+            with tmp.open("wb") as f:  # a file: np.savez would append .npz to a name
+                np.savez_compressed(f, times=rec.spike_times, ids=rec.spike_ids,
+                                    vm=rec.vm.astype(np.float32), vm_ids=rec.vm_ids)
+
+        atomic_write(spikes_path, save)
     result.update(
         seed=s.seed, g=n.g, eta=n.eta, N=n.N, duration_ms=s.duration,
         n_spikes=int(rec.spike_times.size),

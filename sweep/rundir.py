@@ -23,11 +23,12 @@ from pathlib import Path
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Write ``path`` through ``write(tmp)`` and a rename, so that readers see the old
-    file or the whole new one, never a part. The temporary file keeps the suffix
-    (writers that infer the format from it, like matplotlib, still work)."""
+    file or the whole new one, never a part. The temporary name ends in ``.tmp-<pid>``,
+    so that no listing of the real files (``parts/*.parquet``) sees it: writers that
+    infer a format from the suffix must be told it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sweep.cli import EXIT_INTERRUPTED, command
 from sweep.config import (
     Config,
     ConfigError,
@@ -260,7 +261,7 @@ def run_task(run_dir: Path, shard: int) -> int:
     return 0 if counts["failed"] == 0 else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m sweep.slurm", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p_submit = sub.add_parser("submit", help="write the manifest and script, submit the array")
@@ -276,12 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--dry-run", action="store_true", help="only list the shards")
         if name == "task":
             p.add_argument("--shard", type=int, help="default: $SLURM_ARRAY_TASK_ID")
-    args = ap.parse_args(argv)
-    try:
-        return _dispatch(args)
-    except (ConfigError, SlurmError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return _dispatch(ap.parse_args(argv))
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -326,7 +322,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_task(run_dir, shard)
     except KeyboardInterrupt:
         print(f"shard {shard}: cancelled at {time.strftime('%H:%M:%S')}", flush=True)
-        return 130
+        return EXIT_INTERRUPTED
+
+
+main = command(_main, also=(SlurmError,))
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ def versions() -> dict[str, str]:
 
 
 @dataclass
-class GatherReport:
+class Gathered:
     path: Path
     rows: int
     ok: int
@@ -177,7 +177,7 @@ def _run_config_text(run_dir: Path) -> str | None:
     return None
 
 
-def gather(run_dir: Path) -> GatherReport:
+def gather(run_dir: Path) -> Gathered:
     """Compact all parts into ``results.parquet``; parts whose schema differs from this
     version's are reported and left out, never mixed in."""
     run_dir = Path(run_dir)
@@ -214,7 +214,7 @@ def gather(run_dir: Path) -> GatherReport:
     table = table.replace_schema_metadata({**(SCHEMA.metadata or {}),
                                            META_KEY: json.dumps(meta).encode()})
     out = write_parquet(table, RunDir(run_dir).results)
-    return GatherReport(out, table.num_rows, status.count("ok"), status.count("failed"),
+    return Gathered(out, table.num_rows, status.count("ok"), status.count("failed"),
                         incompatible)
 
 

@@ -19,7 +19,7 @@ LAYERS = {
     2: ["sweep.grid", "sweep.storage", "sweep.point", "sweep.worker", "sweep.runner",
         "sweep.slurm"],
     # reading datasets for analysis and figures
-    3: ["analysis.agreement", "analysis.figures", "analysis.report"],
+    3: ["analysis.agreement", "analysis.figures", "analysis.overview"],
     # entry points
     4: ["sweep.__main__", "sweep.gather", "sweep.api", "sweep.bench", "sweep.reference",
         "analysis.__main__", "analysis.fig2"],

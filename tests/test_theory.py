@@ -86,7 +86,7 @@ def test_fig2_command_draws_and_caches(tmp_path):
 def test_agreement_counts_only_points_far_from_boundaries():
     import pandas as pd
 
-    from analysis.agreement import compare, report
+    from analysis.agreement import agreement_text, compare
 
     # Theory: AI for g <= 5, SI-fast for g >= 6, on g 3..8 x eta 1..3.
     theory = pd.DataFrame([(g, e, "AI" if g <= 5 else "SI-fast", 10.0 * e, 0.6)
@@ -100,7 +100,7 @@ def test_agreement_counts_only_points_far_from_boundaries():
     cmp = compare(sim, theory)
     # g = 5 and 6 sit next to the boundary; g = 4 (AI) and 7 (SI-fast) are far from it.
     assert cmp.far.tolist() == [True, False, False, True]
-    text = report(cmp)
+    text = agreement_text(cmp)
     assert "state agreement, far points: 100% (2/2)" in text
     assert "rate vs nu0 in the AI region (1 far points): mean +5.0%" in text
     assert "CV of ISIs in the AI region: median 0.50, the theory's (Poisson inputs) 0.60" in text
@@ -109,7 +109,7 @@ def test_agreement_counts_only_points_far_from_boundaries():
     reference = pd.DataFrame({"point_id": ["p4", "p5", "p6", "p7"],
                               "state": ["SR", "AI", "AI", "SI-fast"],
                               "rate_hz": [20.0, 20.0, 20.0, 20.0], "cv_isi": [0.5] * 4})
-    lines = report(cmp, reference).splitlines()
+    lines = agreement_text(cmp, reference).splitlines()
     assert lines[-1] == ("MOOSE vs the numpy reference of Brunel's neuron on the same instances "
                          "(4 points): same rate at 3, max |rate difference| 5.00%; "
                          "1 points change state")

@@ -80,6 +80,12 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         atomic_write(path, broken)
     assert path.read_text() == "old\n"
     assert os.listdir(path.parent) == ["agreement.txt"]  # no temporary file left
+    # While a part is written, no listing of parts sees the temporary file.
+    seen = []
+    atomic_write(RunDir(tmp_path).part("p1"),
+                 lambda tmp: (tmp.write_text("x"), seen.extend(RunDir(tmp_path).parts.glob(
+                     "*.parquet"))))
+    assert seen == []
 
 
 def test_run_directory_layout(tmp_path):

@@ -33,20 +33,20 @@ def summary_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def analyse(df: pd.DataFrame, run_dir: Path, theory: bool = True) -> None:
-    """Print the table, draw the figures and, with ``theory``, write and print the
+def analyse(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> None:
+    """Print the table, draw the figures and, with ``with_theory``, write and print the
     agreement with Brunel's theory for the simulated network."""
-    from analysis.agreement import write_report
+    from analysis.agreement import write_agreement
     from analysis.figures import draw_figures
 
     print(summary_table(df))
     if not len(df):
         return
-    for path in draw_figures(df, run_dir, theory):
+    for path in draw_figures(df, run_dir, with_theory):
         print(f"wrote {path}")
-    if theory and (df.status == "ok").any():
+    if with_theory and (df.status == "ok").any():
         try:
-            text, _ = write_report(df, run_dir)
+            text, _ = write_agreement(df, run_dir)
         except ValueError as err:  # several networks in one run: figures only
             print(f"no agreement report: {err}")
         else:
