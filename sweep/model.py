@@ -20,7 +20,7 @@ NEURON_RULE_NOTE = (
     "Brunel's neuron: each input is a jump of exactly its weight and input arriving "
     "during the refractory period is ignored; MOOSE's LIF is driven through injectMsg so "
     "that it follows this rule step for step (spike trains identical to the numpy "
-    "reference, sweep/reference.py)")
+    "reference, sweep/numpy_sim.py)")
 
 
 # A potential exactly at theta does not fire (the test is strict). Such ties happen: in
