@@ -6,7 +6,7 @@ import numpy as np
 
 from analysis import stats
 from analysis.states import classify
-from sweep.config import AnalysisConfig
+from sweep.config import AnalysisConfig, Config
 
 
 def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
@@ -35,3 +35,11 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
         "silent_frac": stats.silent_fraction(*args, n_neurons, t_start, t_stop),
         "state": classify(rate, cv, chi, f_peak, p_peak, th),
     }
+
+
+def summarize_point(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
+                    cfg: Config) -> dict[str, float | int | str]:
+    """``summarize`` over the analysis window of a point's configuration."""
+    s = cfg.sim
+    return summarize(spike_times, spike_ids, vm, cfg.network.N, s.transient, s.duration,
+                     s.dt, cfg.analysis)

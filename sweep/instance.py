@@ -91,6 +91,17 @@ class Instance:
     rng_drive: np.random.Generator
     ext_per_step: float  # mean external events per neuron and step
 
+    def out_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """The connections grouped by source (CSR): ``targets[row_start[s]:row_start[s +
+        1]]`` are s's targets, in target order, repeated pairs repeated."""
+        src = self.sources.ravel()
+        # A stable sort of 16-bit keys is a radix sort, 2x faster than of 64-bit ones.
+        keys = src.astype(np.uint16 if self.derived.N <= 1 << 16 else np.uint32)
+        order = np.argsort(keys, kind="stable")
+        row_start = np.concatenate([[0], np.cumsum(np.bincount(src,
+                                                               minlength=self.derived.N))])
+        return row_start, order // self.sources.shape[1]
+
     def drive(self) -> Callable[[int, int], np.ndarray]:
         """``counts(neuron, n)``: external events of the next n steps of one neuron.
         Must be called for neurons 0..N-1 in order, chunk after chunk."""

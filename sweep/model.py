@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from sweep.config import Config, steps
+from sweep.config import Config, NetworkConfig, steps
 
 MS = 1e-3  # s per ms
 MV = 1e-3  # V per mV
@@ -110,6 +110,12 @@ class MooseParams:
         """The transmission delay (ms) a relay's stored delay (s) produces: delivered
         at the first step at or after it, plus the step MOOSE sees a spike late."""
         return (np.ceil(stored / self.dt) + 1) * self.dt / MS
+
+
+def source_jumps(net: NetworkConfig) -> np.ndarray:
+    """The jump (mV) each neuron's spikes make in its targets: J for the N_E excitatory
+    neurons (first), -g J for the inhibitory ones (model A: one weight per source)."""
+    return np.where(np.arange(net.N) < net.N_E, net.J, -net.g * net.J)
 
 
 def to_moose(cfg: Config, d: Derived) -> MooseParams:

@@ -39,7 +39,7 @@ def run_nest(cfg: Config) -> dict:
     os.environ.setdefault("PYNEST_QUIET", "1")
     import nest
 
-    from analysis.summary import summarize
+    from analysis.summary import summarize_point
 
     inst = draw_instance(cfg)  # initial potentials and the Vm sample; wiring is NEST's
     d, net, sim = inst.derived, cfg.network, cfg.sim
@@ -87,8 +87,7 @@ def run_nest(cfg: Config) -> dict:
         # sample ends there (chi is computed over what was recorded).
         samples = np.empty((inst.vm_ids.size, step.max()))
         samples[np.searchsorted(inst.vm_ids, sender), step - 1] = v["V_m"]
-    result = summarize(times, ids, samples, d.N, sim.transient, sim.duration, sim.dt,
-                       cfg.analysis)
+    result = summarize_point(times, ids, samples, cfg)
     result.update(
         engine="nest", nest_version=nest.__version__, seed=sim.seed, g=net.g, eta=net.eta,
         N=d.N, duration_ms=sim.duration, n_spikes=int(times.size), build_s=build_s,

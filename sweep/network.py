@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402
 from sweep.instance import Instance, draw_instance  # noqa: E402
-from sweep.model import MV, MooseParams, to_moose  # noqa: E402
+from sweep.model import MV, MooseParams, source_jumps, to_moose  # noqa: E402
 
 ROOT = "/brunel"
 SPARSE_MSG_LIMIT = 200_000  # MOOSE silently makes an empty Sparse message beyond this
@@ -96,20 +96,15 @@ def _set_clocks(dt: float) -> None:
         moose.setClock(tick, dt)
 
 
-def _relays(cfg: Config, lif: moose.vec, inst: Instance, p: MooseParams) -> list[Relays]:
-    """Relay blocks: each neuron's handler and the fan-out of its recurrent synapses."""
-    d, src, net = inst.derived, inst.sources, cfg.network
-    # Out-going connections grouped by source (CSR): row s lists s's targets. A stable
-    # sort of 16-bit keys is a radix sort, 2x faster than of 64-bit ones.
-    keys = src.ravel().astype(np.uint16 if d.N <= 1 << 16 else np.uint32)
-    order = np.argsort(keys, kind="stable")
-    targets = order // src.shape[1]
-    row_start = np.concatenate([[0], np.cumsum(np.bincount(src.ravel(), minlength=d.N))])
-    jump = np.where(np.arange(d.N) < net.N_E, net.J, -net.g * net.J)
-    weight = p.current(jump) * p.dt  # a handler sends weight / dt
+def _relays(cfg: Config, lif: moose.vec, row_start: np.ndarray, targets: np.ndarray,
+            p: MooseParams) -> list[Relays]:
+    """Relay blocks: each neuron's handler and the fan-out of its recurrent synapses
+    (``Instance.out_edges``)."""
+    N = cfg.network.N
+    weight = p.current(source_jumps(cfg.network)) * p.dt  # a handler sends weight / dt
     blocks = []
-    for b, first in enumerate(range(0, d.N, RELAY_BLOCK)):
-        ids = np.arange(first, min(first + RELAY_BLOCK, d.N), dtype=np.uint32)
+    for b, first in enumerate(range(0, N, RELAY_BLOCK)):
+        ids = np.arange(first, min(first + RELAY_BLOCK, N), dtype=np.uint32)
         handlers = moose.SimpleSynHandler(f"{ROOT}/relay{b}", ids.size).vec
         feed = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/relay{b}/synapse"),
                              "addSpike", "Sparse")
@@ -160,7 +155,8 @@ def build(cfg: Config) -> Network:
     # Vm(0) x, so that the first threshold test (on Vm(0), before any input) passes no
     # neuron; the first step's drive adds the rest (``_fill_drive``).
     lif.initVm = inst.v_init * MV * p.decay
-    relays = _relays(cfg, lif, inst, p)
+    row_start, targets = inst.out_edges()
+    relays = _relays(cfg, lif, row_start, targets, p)
 
     drive = moose.StimulusTable(f"{ROOT}/drive", d.N).vec
     drive.startTime = 0.0
@@ -178,8 +174,7 @@ def build(cfg: Config) -> Network:
         for table, nid in zip(vm_tables, inst.vm_ids, strict=True):
             moose.connect(table, "requestOut", lif[int(nid)], "getVm")
 
-    out_degree = np.bincount(inst.sources.ravel(), minlength=d.N)
-    return Network(cfg, p, lif, relays, drive, spike_tables, vm_tables, inst, out_degree,
+    return Network(cfg, p, lif, relays, drive, spike_tables, vm_tables, inst, np.diff(row_start),
                    time.perf_counter() - t0, instance_s)
 
 

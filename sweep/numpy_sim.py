@@ -19,7 +19,7 @@ import numpy as np
 
 from sweep.config import Config
 from sweep.instance import draw_instance
-from sweep.model import THRESHOLD_TIE
+from sweep.model import THRESHOLD_TIE, source_jumps
 
 
 @dataclass
@@ -40,12 +40,8 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
     theta = net.theta * (1 + THRESHOLD_TIE)
 
     # Out-going edges of each neuron (CSR), with their weights in mV.
-    src = inst.sources.ravel()
-    tgt = np.repeat(np.arange(N), inst.sources.shape[1])
-    w = np.where(np.tile(np.arange(inst.sources.shape[1]) < d.C_E, N), net.J, -net.g * net.J)
-    order = np.argsort(src, kind="stable")
-    out_tgt, out_w = tgt[order], w[order]
-    row_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=N))])
+    row_ptr, out_tgt = inst.out_edges()
+    out_w = np.repeat(source_jumps(net), np.diff(row_ptr))
 
     ring = np.zeros((m + 1, N))  # recurrent input due at step k sits in ring[k % (m+1)]
     V = inst.v_init.copy()

@@ -20,14 +20,13 @@ from sweep.rundir import atomic_write
 
 def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
     """Build, simulate and measure one network; returns its statistics and timings."""
-    from analysis.summary import summarize
+    from analysis.summary import summarize_point
     from sweep.network import build, simulate  # imports MOOSE
 
     network = build(cfg)
     rec = simulate(network)
     s, n = cfg.sim, cfg.network
-    result = summarize(rec.spike_times, rec.spike_ids, rec.vm, n.N,
-                       s.transient, s.duration, s.dt, cfg.analysis)
+    result = summarize_point(rec.spike_times, rec.spike_ids, rec.vm, cfg)
     if spikes_path is not None:
         def save(tmp: Path) -> None:
             with tmp.open("wb") as f:  # a file: np.savez would append .npz to a name

@@ -31,12 +31,10 @@ STAT_COLUMNS = ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "osc_power", "state")
 
 def brunel_stats(cfg: Config) -> dict:
     """The point's statistics with Brunel's neuron (input ignored while refractory)."""
-    from analysis.summary import summarize
+    from analysis.summary import summarize_point
 
     run = simulate_reference(cfg, accumulate=False)
-    s, n = cfg.sim, cfg.network
-    stats = summarize(run.spike_times, run.spike_ids, run.vm, n.N, s.transient,
-                      s.duration, s.dt, cfg.analysis)
+    stats = summarize_point(run.spike_times, run.spike_ids, run.vm, cfg)
     return {k: stats[k] for k in STAT_COLUMNS}
 
 
