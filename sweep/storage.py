@@ -193,7 +193,7 @@ def gather(run_dir: Path) -> Gathered:
             continue
         tables.append(table)
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    order = [("network.g", "ascending"), ("network.eta", "ascending")]
+    order = [(G, "ascending"), (ETA, "ascending")]
     order += [(f.name, "ascending") for f in SCHEMA if f.name.split(".")[0] in POINT_GROUPS]
     order += [("replicate", "ascending"), ("point_id", "ascending")]
     table = table.sort_by(order)
