@@ -149,3 +149,75 @@ def oscillation(freqs: np.ndarray, power: np.ndarray, f_min: float) -> tuple[flo
     half = max(2 * (freqs[1] - freqs[0]), 0.1 * f[peak])
     near = np.abs(f - f[peak]) <= half
     return float(f[peak]), float(p[near].sum() / total)
+
+
+def spike_coherence(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float,
+                    bin_ms: float, segment_ms: float, chunk: int = 1000
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Frequency-resolved spike coherence of the population: the mean cross-spectrum of
+    two neurons' spike trains over their mean auto-spectrum,
+
+        kappa(f) = (S_pop(f) - sum_i S_i(f)) / ((n - 1) sum_i S_i(f)),
+
+    with S_pop the spectrum of the summed trains and S_i neuron i's, all Welch
+    estimates (``power_spectrum``'s segments) over the n neurons that fire. The
+    population spectrum is the sum of the single-neuron spectra plus every pair's
+    cross-spectrum, so kappa is 0 for independent neurons however regular each one is
+    (their own spectra peak at their rate, and so does the sum) and 1 for identical
+    trains. Returns (frequencies in Hz, kappa); kappa is NaN where no neuron has power
+    or fewer than two neurons fire."""
+    counts_n = round(segment_ms / bin_ms)
+    n_bins = int(np.floor((t_stop - t_start) / bin_ms + 1e-9))
+    if counts_n < 4 or counts_n > n_bins:
+        raise ValueError(f"segment of {counts_n} bins does not fit {n_bins} bins")
+    starts = np.arange(0, n_bins - counts_n + 1, max(counts_n // 2, 1))
+    window = np.hanning(counts_n)
+    active = np.unique(np.asarray(ids)[(np.asarray(times) >= t_start)
+                                       & (np.asarray(times) < t_stop)])
+    freqs = np.fft.rfftfreq(counts_n, d=bin_ms * MS)
+    if active.size < 2:
+        return freqs, np.full(freqs.size, np.nan)
+    pop = np.zeros((starts.size, freqs.size), dtype=complex)
+    individual = np.zeros(freqs.size)
+    segments = starts[:, None] + np.arange(counts_n)
+    for first in range(0, active.size, chunk):
+        group = active[first:first + chunk]
+        keep = np.isin(ids, group)
+        local = np.searchsorted(group, np.asarray(ids)[keep])
+        counts = spike_counts(np.asarray(times)[keep], local, group.size, t_start, t_stop,
+                              bin_ms).astype(float)
+        seg = counts[:, segments]  # (neurons, segments, bins)
+        seg -= seg.mean(axis=2, keepdims=True)
+        spectra = np.fft.rfft(seg * window, axis=2)
+        pop += spectra.sum(axis=0)
+        individual += (np.abs(spectra) ** 2).mean(axis=1).sum(axis=0)
+    population = (np.abs(pop) ** 2).mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kappa = (population - individual) / ((active.size - 1) * individual)
+    return freqs, np.where(individual > 0, kappa, np.nan)
+
+
+def envelope_cv(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: float,
+                edge_ms: float = 50.0) -> float:
+    """How steady a rhythm is: the coefficient of variation of the amplitude envelope
+    (Hilbert transform) of ``signal`` band-passed to f_peak (1 +- rel_band), with
+    ``edge_ms`` dropped at each end for the filter's transients.
+
+    Gaussian fluctuations in any narrow band, such as a stable network's noise
+    amplified near a resonance, have a Rayleigh-distributed envelope: CV
+    sqrt(4/pi - 1) = 0.523, whatever their power. A sinusoid of power A^2/2 in
+    Gaussian noise of power s^2 has a Rice envelope whose CV falls with
+    K = A^2 / (2 s^2): 0.47 at K = 1, 0.40 at K = 2, 0.32 at K = 4, 0 for a pure
+    oscillation. NaN if f_peak is not a frequency the band fits under Nyquist."""
+    from scipy import signal as sig
+
+    nyquist = 0.5 / (bin_ms * MS)
+    low, high = f_peak * (1 - rel_band), min(f_peak * (1 + rel_band), 0.99 * nyquist)
+    x = np.asarray(signal, dtype=float)
+    edge = round(edge_ms / bin_ms)
+    if not (0 < rel_band < 1 and 0 < low < high) or x.size <= 2 * edge + 2:
+        return float("nan")
+    sos = sig.butter(2, [low, high], btype="bandpass", fs=2 * nyquist, output="sos")
+    envelope = np.abs(sig.hilbert(sig.sosfiltfilt(sos, x - x.mean())))[edge:x.size - edge]
+    mean = envelope.mean()
+    return float(envelope.std() / mean) if mean > 0 else float("nan")

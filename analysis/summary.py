@@ -24,6 +24,12 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
     pop = stats.population_rate(*args, n_neurons, t_start, t_stop, th.pop_bin)
     freqs, power = stats.power_spectrum(pop, th.pop_bin, th.welch_segment)
     f_peak, p_peak = stats.oscillation(freqs, power, th.f_min)
+    env_cv = stats.envelope_cv(pop, th.pop_bin, f_peak, th.rhythm_band)
+    sample = np.isin(spike_ids, np.linspace(0, n_neurons - 1, th.coherence_neurons).astype(int))
+    f_coh, kappa = stats.spike_coherence(spike_times[sample], spike_ids[sample], t_start,
+                                         t_stop, th.pop_bin, th.welch_segment)
+    coherence = (float(kappa[np.argmin(np.abs(f_coh - f_peak))]) if np.isfinite(f_peak)
+                 else float("nan"))
     return {
         "rate_hz": rate,
         "cv_isi": cv,
@@ -32,8 +38,10 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
         "spike_sync": sync,
         "osc_freq_hz": f_peak,
         "osc_power": p_peak,
+        "env_cv": env_cv,
+        "coherence": coherence,
         "silent_frac": stats.silent_fraction(*args, n_neurons, t_start, t_stop),
-        "state": classify(rate, cv, chi, f_peak, p_peak, th),
+        "state": classify(rate, cv, f_peak, env_cv, th),
     }
 
 

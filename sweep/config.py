@@ -79,8 +79,9 @@ class AnalysisConfig:
     f_min: float = 5.0  # Hz, lowest frequency searched for a peak
     quiescent_rate: float = 0.2  # Hz, below this a network is quiescent
     cv_regular: float = 0.25  # CV below this is regular firing
-    sync_osc_power: float = 0.25  # relative peak power at or above this: synchronous
-    sync_chi: float = 0.3  # Golomb chi at or above this: synchronous
+    rhythm_band: float = 0.3  # the rhythm's band: peak frequency (1 +- rhythm_band)
+    sync_env_cv: float = 0.40  # envelope CV of the rhythm below this: synchronous
+    coherence_neurons: int = 2000  # neurons (evenly spaced ids) in the spike coherence
     f_fast: float = 60.0  # Hz, oscillations at or above this are SI-fast
 
 
@@ -169,6 +170,7 @@ def validate(cfg: Config) -> None:
         "network.tau": n.tau, "sim.dt": s.dt, "sim.duration": s.duration,
         "analysis.pop_bin": a.pop_bin, "analysis.sync_bin": a.sync_bin,
         "analysis.welch_segment": a.welch_segment, "analysis.cv_min_isis": a.cv_min_isis,
+        "analysis.sync_env_cv": a.sync_env_cv,
     }
     for key, value in positive.items():
         if not value > 0:
@@ -217,6 +219,10 @@ def validate(cfg: Config) -> None:
     if a.welch_segment > window:
         _fail("analysis.welch_segment", a.welch_segment,
               f"at most the analysis window sim.duration - sim.transient = {window} ms")
+    if not 0 < a.rhythm_band < 1:
+        _fail("analysis.rhythm_band", a.rhythm_band, "in (0, 1)")
+    if a.coherence_neurons < 2:
+        _fail("analysis.coherence_neurons", a.coherence_neurons, ">= 2")
     for key, value in (("analysis.pop_bin", a.pop_bin), ("analysis.sync_bin", a.sync_bin)):
         if value < s.dt:
             _fail(key, value, f">= sim.dt={s.dt} ms")

@@ -26,7 +26,7 @@ from sweep.numpy_sim import ReferenceRun, simulate_reference
 from sweep.rundir import RunDir, write_text
 from sweep.storage import base_row, load, row_config, write_parquet
 
-STAT_COLUMNS = ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "osc_power", "state")
+STAT_COLUMNS = ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "osc_power", "env_cv", "state")
 
 
 def brunel_stats(cfg: Config) -> dict:

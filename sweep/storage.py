@@ -21,7 +21,7 @@ from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
 from sweep.rundir import RunDir, atomic_write
 
-SCHEMA_VERSION = "2"  # 2: neuron_rule replaces deviation (engine v2)
+SCHEMA_VERSION = "3"  # 2: neuron_rule replaces deviation (engine v2); 3: env_cv, coherence
 META_KEY = b"brunel_sweep"
 G, ETA = "network.g", "network.eta"  # the columns of the (g, eta) plane
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
@@ -54,6 +54,8 @@ SCHEMA = pa.schema([
     pa.field("spike_sync", pa.float64()),
     pa.field("osc_freq_hz", pa.float64()),
     pa.field("osc_power", pa.float64()),
+    pa.field("env_cv", pa.float64()),
+    pa.field("coherence", pa.float64()),
     pa.field("silent_frac", pa.float64()),
     pa.field("state", pa.string()),
     pa.field("n_spikes", pa.int64()),
