@@ -1,20 +1,23 @@
 """How far a simulated phase diagram is from Brunel's theory for the same network.
 
 The theory is evaluated (``analysis.theory.predict``) on the simulated (g, eta) grid
-extended by one grid step on every side, for the network's own C_E, gamma, J, D,
-theta, V_r, tau and tau_rp, and cached beside the results (``theory.parquet``).
-A point is "far from a boundary" when the theory gives the same state at it and at
-its eight grid neighbours.
+extended by one grid step on every side, and its boundaries are computed as lines
+(``analysis.theory_lines``), both for the network's own C_E, gamma, J, D, theta, V_r,
+tau and tau_rp and cached beside the results (``theory.parquet``,
+``theory_lines.parquet``). A point is "far from a boundary" when no theoretical line
+passes within one grid step of it in g and in eta.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
+from analysis.theory_lines import theory_lines
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.storage import ETA, G, row_config
@@ -36,6 +39,19 @@ def _axis(values: np.ndarray) -> np.ndarray:
     return np.round(np.concatenate([[values[0] - step], values, [values[-1] + step]]), 10)
 
 
+def _cached(path: Path | None, key: str, compute) -> pd.DataFrame:
+    """``compute()``, or the table stored at ``path`` under the same ``key``."""
+    if path and path.exists():
+        cached = pd.read_parquet(path)
+        if cached.attrs.get("key") == key:
+            return cached
+    out = compute()
+    out.attrs["key"] = key
+    if path:
+        atomic_write(path, out.to_parquet)
+    return out
+
+
 def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:
     """Theory at every (g, eta) of the extended grid: state, nu0, f_unstable, margin."""
     p = network_params(df)
@@ -44,46 +60,130 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
     gs = _axis(df[G].to_numpy())
     etas = _axis(df[ETA].to_numpy())
     gs, etas = gs[gs >= 0], etas[etas > 0]
-    cache = RunDir(run_dir).theory if run_dir else None
-    key = repr((p, f_fast, q_rate, code_version()))
-    if cache and cache.exists():
-        cached = pd.read_parquet(cache)
-        if (cached.attrs.get("key") == key and
-                set(zip(cached.g, cached.eta, strict=True)) >= {(g, e) for g in gs for e in etas}):
-            return cached
-    out = state_map(p, gs, etas, f_fast, q_rate, jobs)
-    out.attrs["key"] = key
-    if cache:
-        atomic_write(cache, out.to_parquet)
+    key = repr((p, f_fast, q_rate, code_version(), gs.tolist(), etas.tolist()))
+    return _cached(RunDir(run_dir).theory if run_dir else None, key,
+                   lambda: state_map(p, gs, etas, f_fast, q_rate, jobs))
+
+
+def lines_for(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:
+    """The theory's boundaries (``analysis.theory_lines``) for the network of ``df``."""
+    p = network_params(df)
+    q_rate = df.iloc[0]["analysis.quiescent_rate"]
+    key = repr((p, q_rate, code_version()))
+    return _cached(RunDir(run_dir).theory_lines if run_dir else None, key,
+                   lambda: theory_lines(p, quiescent_rate=q_rate, jobs=jobs))
+
+
+def grid_step(values: np.ndarray) -> float:
+    """The smallest spacing of a grid axis (0.5 for a single value)."""
+    values = np.unique(values)
+    return float(np.min(np.diff(values))) if values.size > 1 else 0.5
+
+
+def _dense(lines: pd.DataFrame, per_segment: int = 50) -> np.ndarray:
+    """Points along every line, ``per_segment`` per segment: (n, 2) of (g, eta)."""
+    out = []
+    for _, ln in lines.groupby("line", sort=False):
+        xy = ln[["g", "eta"]].to_numpy()
+        out.append(xy)
+        for a, b in pairwise(xy):
+            out.append(a + np.linspace(0, 1, per_segment)[:, None] * (b - a))
+    return np.concatenate(out) if out else np.empty((0, 2))
+
+
+def near_line(g: np.ndarray, eta: np.ndarray, lines: pd.DataFrame, dg: float, de: float
+              ) -> np.ndarray:
+    """Whether a theoretical line passes within (dg, de) of each point (g, eta)."""
+    dense = _dense(lines)
+    g, eta = np.atleast_1d(g)[:, None], np.atleast_1d(eta)[:, None]
+    return ((np.abs(g - dense[:, 0]) <= dg + 1e-9)
+            & (np.abs(eta - dense[:, 1]) <= de + 1e-9)).any(axis=1)
+
+
+def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Per simulated point (status ok): its theory state, nu0, CV, whether a quiescent
+    state coexists in the theory (``bistable``), and whether it is far from a
+    theoretical line (more than one grid step in g or in eta)."""
+    at = theory_map.set_index(["g", "eta"])
+    ok = df[df.status == "ok"].reset_index(drop=True)
+    keys = list(zip(np.round(ok[G], 10), np.round(ok[ETA], 10), strict=True))
+    theory = at.reindex(pd.MultiIndex.from_tuples(keys, names=["g", "eta"]))
+    near = near_line(ok[G].to_numpy(), ok[ETA].to_numpy(), lines,
+                     grid_step(df[G].to_numpy()), grid_step(df[ETA].to_numpy()))
+    return pd.concat([ok, pd.DataFrame({
+        "theory_state": theory.state.to_numpy(), "nu0": theory.nu0.to_numpy(),
+        "cv_theory": theory.cv.to_numpy(), "bistable": theory.bistable.to_numpy(),
+        "far": ~near})], axis=1)
+
+
+def cells(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (g, eta): replicates averaged, the most frequent state kept (ties:
+    the first in ``STATES`` order), failed points as state "failed"."""
+    ok = df[df.status == "ok"]
+    stats = [c for c in ("rate_hz", "cv_isi", "chi", "env_cv") if c in ok]
+    numeric = ok.groupby([G, ETA])[stats].mean()
+    state = ok.groupby([G, ETA])["state"].agg(lambda s: s.value_counts().index[0])
+    out = numeric.join(state).reset_index()
+    failed = df.loc[df.status != "ok", [G, ETA]].drop_duplicates()
+    out = out.merge(failed, how="outer", on=[G, ETA])
+    out["state"] = out["state"].fillna("failed")
     return out
 
 
-def compare(df: pd.DataFrame, theory_map: pd.DataFrame) -> pd.DataFrame:
-    """Per simulated point (status ok): its theory state, nu0, and whether it is far
-    from a theoretical boundary."""
-    state = {(r.g, r.eta): r.state for r in theory_map.itertuples()}
-    nu = {(r.g, r.eta): r.nu0 for r in theory_map.itertuples()}
-    cv = {(r.g, r.eta): r.cv for r in theory_map.itertuples()}
-    gs, etas = np.unique(theory_map.g), np.unique(theory_map.eta)
-    ok = df[df.status == "ok"].copy()
-    rows = []
-    for _, r in ok.iterrows():
-        i, j = np.searchsorted(gs, r[G]), np.searchsorted(etas, r[ETA])
-        around = {state.get((gs[a], etas[b])) for a in range(max(i - 1, 0), min(i + 2, gs.size))
-                  for b in range(max(j - 1, 0), min(j + 2, etas.size))}
-        at = (gs[i], etas[j])
-        rows.append({"theory_state": state[at], "nu0": nu[at], "cv_theory": cv[at],
-                     "far": len(around) == 1})
-    return pd.concat([ok.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+def _on_line(ln: pd.DataFrame, along: str, value: float, other: str) -> list[float]:
+    """Where the polyline ``ln`` crosses ``along`` = value: the ``other`` coordinate."""
+    xy = ln[[along, other]].to_numpy()
+    hits = []
+    for (a0, b0), (a1, b1) in pairwise(xy):
+        if min(a0, a1) <= value <= max(a0, a1) and a0 != a1:
+            hits.append(float(b0 + (value - a0) / (a1 - a0) * (b1 - b0)))
+    if len(xy) == 1 or (len(hits) == 0 and np.isclose(xy[:, 0], value).any()):
+        hits += [float(b) for a, b in xy if np.isclose(a, value)]
+    return sorted(set(round(h, 4) for h in hits))
+
+
+def boundary_positions(df: pd.DataFrame, lines: pd.DataFrame) -> list[str]:
+    """Each theoretical line against the simulated transition across it: per grid
+    column (g fixed; SI-fast, SI-slow, onset) or row (eta fixed; SR), the simulated
+    values between which the state changes, and where the line crosses."""
+    c = cells(df)
+    out = []
+    specs = (("SR", ETA, G, "SR"), ("SI-fast", G, ETA, "SI-fast"),
+             ("SI-slow", G, ETA, "SI-slow"), ("onset", G, ETA, "quiescent"))
+    for name, fixed, free, state in specs:
+        ln = lines[lines.line == name].rename(columns={"g": G, "eta": ETA})
+        if ln.empty:
+            continue
+        parts = []
+        for value, sub in c.groupby(fixed):
+            sub = sub.sort_values(free)
+            inside = (sub.state == state).to_numpy()
+            theory = _on_line(ln, fixed, value, free)
+            if not inside.any() and not theory:
+                continue
+            axis, other = fixed.split(".")[1], free.split(".")[1]
+            where = ", ".join(f"{x:g}" for x in sub[free][inside]) or "none"
+            line_at = (f"crosses at {other} = {', '.join(f'{x:.3g}' for x in theory)}"
+                       if theory else "does not cross it")
+            parts.append(f"{axis}={value:g}: {state} simulated at {other} = {where}; "
+                         f"the theory's line {line_at}")
+        if parts:
+            out += [f"{name} line:", *[f"  {p}" for p in parts]]
+    return out
 
 
 def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
     """State agreement per theory state and the AI-region rate and CV, for one model's
     columns (``state``, ``rate``, ``cv``) of the far points."""
-    match = far[state] == far.theory_state
+    quiet = far.bistable & (far[state] == "quiescent")
+    match = (far[state] == far.theory_state) | quiet
     lines = [f"state agreement, far points: {match.mean():.0%} ({match.sum()}/{len(far)})"]
     for s, sub in far.groupby("theory_state"):
         lines.append(f"  theory {s}: {(sub[state] == s).sum()}/{len(sub)} simulated as {s}")
+    if quiet.any():
+        lines.append(f"  quiescent where the theory has a stable quiescent state beside the "
+                     f"active one (bistable; a network started below threshold stays "
+                     f"there): {quiet.sum()}")
     ai = far[(far.theory_state == "AI") & (far.nu0 > 0)]
     if len(ai):
         err = ai[rate] / ai.nu0 - 1
@@ -103,36 +203,39 @@ def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
              f"from a theoretical boundary)"]
     if len(far):
         lines += [f"{model}:", *_scores(far, "state", "rate_hz", "cv_isi")]
-    for _, r in far[far.state != far.theory_state].iterrows():
+    wrong = (far.state != far.theory_state) & ~(far.bistable & (far.state == "quiescent"))
+    for _, r in far[wrong].iterrows():
         lines.append(f"  disagree: g={r[G]:g} eta={r[ETA]:g}: theory {r.theory_state}, "
                      f"simulated {r.state} ({r.rate_hz:.1f} Hz, CV {r.cv_isi:.2f})")
     return lines
 
 
-def agreement_text(cmp: pd.DataFrame, reference: pd.DataFrame | None = None) -> str:
+def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
+                   reference: pd.DataFrame | None = None) -> str:
     """The agreement report of a MOOSE run (``model_scores``), with the neuron rule that
     produced it. With ``reference`` (``sweep.reference.reference_run``: the same points
     simulated by the numpy reference of Brunel's neuron), how far MOOSE is from it."""
     far = cmp[cmp.far]
-    lines = [*model_scores(cmp, "MOOSE"), f"neuron rule: {NEURON_RULE_NOTE}"]
+    text = [*model_scores(cmp, "MOOSE"), *boundary_positions(cmp, lines),
+            f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None or not len(far):
-        lines.append("numpy reference on the same instances: not run "
+        text.append("numpy reference on the same instances: not run "
                      "(python -m sweep.reference --run RUN_DIR)")
-        return "\n".join(lines)
+        return "\n".join(text)
     ref = cmp.merge(reference, on="point_id", suffixes=("", "_reference"))
     diff = ref.rate_hz / ref.rate_hz_reference - 1
-    lines.append(f"MOOSE vs the numpy reference of Brunel's neuron on the same instances "
+    text.append(f"MOOSE vs the numpy reference of Brunel's neuron on the same instances "
                  f"({len(ref)} points): same rate at {(diff == 0).sum()}, max |rate "
                  f"difference| {diff.abs().max():.2%}; "
                  f"{(ref.state != ref.state_reference).sum()} points change state")
-    return "\n".join(lines)
+    return "\n".join(text)
 
 
-def write_agreement(df: pd.DataFrame, run_dir: Path) -> tuple[str, pd.DataFrame]:
+def write_agreement(df: pd.DataFrame, run_dir: Path) -> str:
     """Compute (or load) the theory, write ``agreement.txt`` beside the results."""
-    theory_map = theory_grid(df, run_dir)
+    lines = lines_for(df, run_dir)
     ref_path = RunDir(run_dir).reference
     reference = pd.read_parquet(ref_path) if ref_path.exists() else None
-    text = agreement_text(compare(df, theory_map), reference)
+    text = agreement_text(compare(df, theory_grid(df, run_dir), lines), lines, reference)
     write_text(RunDir(run_dir).agreement, text + "\n")
-    return text, theory_map
+    return text

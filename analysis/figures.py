@@ -14,8 +14,11 @@ import pandas as pd
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.patches import Patch
 
+from analysis.agreement import cells as agreement_cells
+from analysis.agreement import lines_for, theory_grid
 from analysis.states import STATES
 from analysis.stats import population_rate
+from analysis.theory_lines import ETA_RANGE, G_RANGE
 from sweep.config import POINT_GROUPS
 from sweep.rundir import RunDir, atomic_write
 from sweep.storage import ETA, G
@@ -24,18 +27,6 @@ STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": 
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
 NEURON_SHORT = "MOOSE, Brunel's neuron (input during refractoriness ignored)"
 FIG8_PANELS = {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}
-
-
-def _cells(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (g, eta): replicates averaged, the most frequent state kept."""
-    ok = df[df.status == "ok"]
-    numeric = ok.groupby([G, ETA])[["rate_hz", "cv_isi", "chi"]].mean()
-    state = ok.groupby([G, ETA])["state"].agg(lambda s: s.value_counts().index[0])
-    cells = numeric.join(state).reset_index()
-    failed = df.loc[df.status != "ok", [G, ETA]].drop_duplicates()
-    cells = cells.merge(failed, how="outer", on=[G, ETA])
-    cells["state"] = cells["state"].fillna("failed")
-    return cells
 
 
 def _state_cmap(names: list[str]) -> ListedColormap:
@@ -58,34 +49,63 @@ def _mesh(ax: plt.Axes, cells: pd.DataFrame, values: pd.Series, **kwargs):
     return ax.pcolormesh(_edges(gs), _edges(etas), np.ma.masked_invalid(z), **kwargs)
 
 
-def theory_boundaries(ax: plt.Axes, theory_map: pd.DataFrame) -> None:
-    """Draw the theory's state boundaries: a segment between every two neighbouring
-    grid cells where the theory's state changes (at the grid's resolution)."""
-    gs, etas = np.sort(theory_map.g.unique()), np.sort(theory_map.eta.unique())
-    ge, ee = _edges(gs), _edges(etas)
-    state = theory_map.set_index(["g", "eta"])["state"]
-    style = {"color": "black", "lw": 1.6, "ls": "--"}
-    for i, g in enumerate(gs):
-        for j, eta in enumerate(etas):
-            here = state.get((g, eta))
-            if i + 1 < gs.size and state.get((gs[i + 1], eta)) != here:
-                ax.plot([ge[i + 1]] * 2, [ee[j], ee[j + 1]], **style)
-            if j + 1 < etas.size and state.get((g, etas[j + 1])) != here:
-                ax.plot([ge[i], ge[i + 1]], [ee[j + 1]] * 2, **style)
+LINE_STYLE = {"SR": {"color": "black", "lw": 1.8},
+              "SI-fast": {"color": "black", "lw": 1.8},
+              "SI-slow": {"color": "black", "lw": 1.2},
+              "onset": {"color": "black", "lw": 1.2, "ls": "--"},
+              "balance": {"color": "0.4", "lw": 1.0, "ls": ":"}}
 
 
-def _theory_labels(ax: plt.Axes, theory_map: pd.DataFrame) -> None:
-    for state, sub in theory_map.groupby("state"):
-        ax.text(sub.g.mean(), sub.eta.mean(), state, ha="center", va="center", fontsize=8,
-                color="black", alpha=0.7)
+def draw_lines(ax: plt.Axes, lines: pd.DataFrame, legend: bool = False) -> None:
+    """The theory's boundaries (``analysis.theory_lines``) as lines."""
+    for name, ln in lines.groupby("line", sort=False):
+        ax.plot(ln.g, ln.eta, label=f"theory: {name}", **LINE_STYLE.get(name, {}))
+    if legend:
+        ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
+
+
+def label_regions(ax: plt.Axes, lines: pd.DataFrame, gamma: float) -> None:
+    """Name the theory's regions, placed from its lines (Fig. 2's labels)."""
+    by = {name: ln for name, ln in lines.groupby("line")}
+    g_bal = 1 / gamma
+    kw = {"ha": "center", "va": "center", "fontsize": 11, "weight": "bold"}
+    if "SR" in by:
+        ax.text(by["SR"].g.min() - 0.6, 2.5, "SR", **kw)
+        ax.text((by["SR"].g.max() + g_bal) / 2, 3.5, "AR", **{**kw, "fontsize": 8})
+    ax.text((g_bal + 8) / 2 + 0.3, 1.6, "AI", **kw)
+    if "SI-fast" in by:
+        ax.text(7.2, min(by["SI-fast"].eta.min() + 1.0, 3.8), "SI fast", **kw)
+    if "onset" in by:
+        ax.text(6.5, by["onset"].eta.median() / 2, "Q", **kw)
+    if "SI-slow" in by:
+        band = by["SI-slow"]
+        ax.annotate("SI slow", (band.g.mean(), band.eta.mean()), (band.g.mean() + 1.2, 0.35),
+                    arrowprops={"arrowstyle": "->", "lw": 0.8}, fontsize=9, weight="bold")
+
+
+def _against(ax: plt.Axes, merged: pd.DataFrame, x: str, y: str, log: bool) -> None:
+    """Simulated ``y`` against the theory's ``x``, coloured by simulated state."""
+    merged = merged[(merged[x] > 0) & (merged[y] > 0)]
+    for state, sub in merged.groupby("state"):
+        ax.scatter(sub[x], sub[y], color=STATE_COLORS.get(state, "k"), label=state,
+                   edgecolor="k", lw=0.4)
+    if len(merged):
+        lo, hi = min(merged[x].min(), merged[y].min()), max(merged[x].max(), merged[y].max())
+        lim = [lo * 0.8, hi * 1.2] if log else [0, hi * 1.1]
+        ax.plot(lim, lim, "k--", lw=1)
+    if log:
+        ax.set(xscale="log", yscale="log")
+    ax.legend(fontsize=7)
 
 
 def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
-                  theory_map: pd.DataFrame | None = None) -> Path:
-    """States, rate, CV and synchrony over the (g, eta) plane; with ``theory`` (from
-    ``analysis.agreement.theory_grid``) its boundaries on every panel and the simulated
-    rate against nu0."""
-    cells = _cells(df)
+                  theory_map: pd.DataFrame | None = None,
+                  lines: pd.DataFrame | None = None) -> Path:
+    """States, rate, CV and the rhythm's envelope CV over the (g, eta) plane; with the
+    theory (``theory_map`` from ``analysis.agreement.theory_grid``, ``lines`` from
+    ``lines_for``): its lines on every map, its states, and the simulated rate and CV
+    against the theory's."""
+    cells = agreement_cells(df)
     ncols = 3 if theory_map is not None else 2
     fig, axes = plt.subplots(2, ncols, figsize=(5.5 * ncols, 9), constrained_layout=True)
     names = [*STATES, "failed"]
@@ -96,45 +116,44 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     present = [s for s in names if s in set(cells["state"])]
     ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
               loc="upper left", fontsize=8, framealpha=0.8)
-    ax.set_title("state (dashed: theory's boundaries)" if theory_map is not None else "state")
-    panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm()),
-              (axes[1, 0], "cv_isi", "CV of ISI", None),
-              (axes[1, 1], "chi", "synchrony chi (Golomb)", None)]
-    for ax, column, label, norm in panels:
+    ax.set_title("simulated state (lines: theory)" if lines is not None else "simulated state")
+    panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm(), "viridis"),
+              (axes[1, 0], "cv_isi", "CV of ISI", None, "viridis"),
+              (axes[1, 1], "env_cv", "envelope CV of the population rhythm "
+               "(synchronous below the threshold)", None, "coolwarm_r")]
+    if theory_map is not None:
+        panels[1:] = [(axes[0, 2], *panels[2][1:])]
+    for ax, column, label, norm, cmap in panels:
         values = cells[column].where(cells[column] > 0) if norm else cells[column]
-        im = _mesh(ax, cells, values, norm=norm, cmap="viridis")
-        fig.colorbar(im, ax=ax, label=label)
-        ax.set_title(label)
+        im = _mesh(ax, cells, values, norm=norm, cmap=cmap)
+        fig.colorbar(im, ax=ax, label=label.split(" (")[0])
+        ax.set_title(label, fontsize=9)
     plane = [axes[0, 0], *[p[0] for p in panels]]
     if theory_map is not None:
         inside = theory_map[theory_map.g.between(cells[G].min(), cells[G].max()) &
-                        theory_map.eta.between(cells[ETA].min(), cells[ETA].max())]
-        for ax in plane:
-            theory_boundaries(ax, theory_map)
-            ax.set_xlim(_edges(np.sort(cells[G].unique()))[[0, -1]])
-            ax.set_ylim(_edges(np.sort(cells[ETA].unique()))[[0, -1]])
-        ax = axes[0, 2]
+                            theory_map.eta.between(cells[ETA].min(), cells[ETA].max())]
+        ax = axes[1, 0]
         _mesh(ax, inside.rename(columns={"g": G, "eta": ETA}),
               inside["state"].map({s: i for i, s in enumerate(names)}),
-              cmap=_state_cmap(names), vmin=-0.5,
-              vmax=len(names) - 0.5)
-        _theory_labels(ax, inside)
-        ax.set_title("theory's state for this network")
+              cmap=_state_cmap(names), vmin=-0.5, vmax=len(names) - 0.5)
+        for state, sub in inside.groupby("state"):
+            ax.text(sub.g.mean(), sub.eta.mean(), state, ha="center", va="center",
+                    fontsize=8, alpha=0.7)
+        ax.set_title("theory's state at each point, and its lines")
         plane.append(ax)
-        ax = axes[1, 2]
         merged = cells.merge(theory_map, left_on=[G, ETA], right_on=["g", "eta"],
                              suffixes=("", "_theory"))
-        merged = merged[(merged.nu0 > 0) & (merged.rate_hz > 0)]
-        for state, sub in merged.groupby("state"):
-            ax.scatter(sub.nu0, sub.rate_hz, color=STATE_COLORS.get(state, "k"), label=state,
-                       edgecolor="k", lw=0.4)
-        if len(merged):
-            lim = [min(merged.nu0.min(), merged.rate_hz.min()) * 0.8,
-                   max(merged.nu0.max(), merged.rate_hz.max()) * 1.2]
-            ax.plot(lim, lim, "k--", lw=1)
-        ax.set(xscale="log", yscale="log", xlabel="theory ν0 (Hz)", ylabel="simulated rate (Hz)",
-               title="rate against the mean-field ν0")
-        ax.legend(fontsize=8)
+        _against(axes[1, 1], merged, "nu0", "rate_hz", log=True)
+        axes[1, 1].set(xlabel="theory ν0 (Hz)", ylabel="simulated rate (Hz)",
+                       title="rate against the mean-field ν0")
+        _against(axes[1, 2], merged, "cv", "cv_isi", log=False)
+        axes[1, 2].set(xlabel="theory's CV of ISI (white-noise input)",
+                       ylabel="simulated CV of ISI", title="CV against the theory's")
+    if lines is not None:
+        for ax in plane:
+            draw_lines(ax, lines, legend=ax is axes[0, 0])
+            ax.set_xlim(_edges(np.sort(cells[G].unique()))[[0, -1]])
+            ax.set_ylim(_edges(np.sort(cells[ETA].unique()))[[0, -1]])
     for ax in plane:
         ax.set_xlabel("g (relative strength of inhibition)")
         ax.set_ylabel("η = ν_ext / ν_thr")
@@ -191,8 +210,6 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
     """Every figure of a run, into ``run_dir``: phase_diagram.png (one per combination
     of any other swept setting; with ``with_theory``, Brunel's theory for each network
     overlaid), fig8.png when spikes were saved."""
-    from analysis.agreement import theory_grid
-
     run_dir = Path(run_dir)
     config_cols = [c for c in df.columns if c.split(".")[0] in POINT_GROUPS]
     others = [c for c in config_cols if c not in (G, ETA) and df[c].nunique() > 1]
@@ -204,35 +221,34 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
         n = int(sub.N.iloc[0])
         title = f"N={n} (C_E={int(sub.C_E.iloc[0])}, J={sub['network.J'].iloc[0]} mV)" + (
             f"; {label}" if label else "")
-        lines = theory_grid(sub, run_dir if not others else None) if with_theory and len(
-            sub[sub.status == "ok"]) else None
+        theory_map = lines = None
+        if with_theory and len(sub[sub.status == "ok"]):
+            cache = run_dir if not others else None
+            theory_map, lines = theory_grid(sub, cache), lines_for(sub, cache)
         path = RunDir(run_dir).phase_diagram(label.replace(", ", "_"))
-        out.append(phase_diagram(sub, path, title, lines))
+        out.append(phase_diagram(sub, path, title, theory_map, lines))
     f8 = fig8(df, run_dir, RunDir(run_dir).fig8) if "spikes_file" in df else None
     return out + ([f8] if f8 else [])
 
 
-def theory_figure(theory_map: pd.DataFrame, params, path: Path) -> Path:
-    """Brunel's Fig. 2 from the theory alone: states, their boundaries, and nu0."""
-    names = [*STATES, "failed"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True)
-    cells = theory_map.rename(columns={"g": G, "eta": ETA})
+def theory_figure(lines: pd.DataFrame, params, path: Path) -> Path:
+    """Brunel's Fig. 2 from the theory alone: the boundaries in the (g, eta) plane with
+    the regions named, and the frequency of the mode that becomes unstable on each."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True,
+                             gridspec_kw={"width_ratios": [3, 2]})
     ax = axes[0]
-    _mesh(ax, cells, cells["state"].map({s: i for i, s in enumerate(names)}),
-          cmap=_state_cmap(names), vmin=-0.5,
-          vmax=len(names) - 0.5)
-    theory_boundaries(ax, theory_map)
-    _theory_labels(ax, theory_map)
-    ax.set_title("states of the asynchronous-state stability analysis")
+    draw_lines(ax, lines, legend=True)
+    label_regions(ax, lines, params.gamma)
+    ax.set(xlim=G_RANGE, ylim=(0, ETA_RANGE[1]),
+           xlabel="g (relative strength of inhibition)", ylabel="ν_ext / ν_thr",
+           title="phase diagram (Fig. 2A)")
     ax = axes[1]
-    im = _mesh(ax, cells, cells["nu0"].where(cells["nu0"] > 0.1), norm=LogNorm(),
-               cmap="viridis")
-    theory_boundaries(ax, theory_map)
-    fig.colorbar(im, ax=ax, label="ν0 (Hz)")
-    ax.set_title("stationary rate ν0")
-    for ax in axes:
-        ax.set_xlabel("g (relative strength of inhibition)")
-        ax.set_ylabel("η = ν_ext / ν_thr")
+    for name, ln in lines.dropna(subset=["f_hz"]).groupby("line", sort=False):
+        ax.plot(ln.g, ln.f_hz, "o-", ms=3, label=name, **{k: v for k, v in
+                LINE_STYLE.get(name, {}).items() if k != "color"})
+    ax.set(yscale="log", xlabel="g", ylabel="frequency at the instability (Hz)",
+           title="frequency of the unstable mode on each line")
+    ax.legend(fontsize=8)
     fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
                  f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
                  f"τ_rp={params.tau_rp} ms", fontsize=10)

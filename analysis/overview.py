@@ -46,7 +46,7 @@ def analyse(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> None:
         print(f"wrote {path}")
     if with_theory and (df.status == "ok").any():
         try:
-            text, _ = write_agreement(df, run_dir)
+            text = write_agreement(df, run_dir)
         except ValueError as err:  # several networks in one run: figures only
             print(f"no agreement report: {err}")
         else:

@@ -202,6 +202,7 @@ class Prediction:
     f_unstable: float | None  # Hz, the most unstable mode (largest Re G above 1)
     margin: float  # max Re G over real-axis crossings, minus 1 (< 0: stable)
     cv: float  # CV of ISIs of the stationary state (diffusion approximation)
+    bistable: bool = False  # a quiescent stationary state coexists with this one
 
 
 def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
@@ -209,25 +210,30 @@ def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
     """The state the theory gives at (g, eta): quiescent below ``quiescent_rate``;
     else asynchronous if stable (AR where excitation dominates, g gamma < 1, AI
     otherwise), else SR (g gamma < 1), SI-fast or SI-slow by the unstable mode's
-    frequency against ``f_fast`` (the same split as the classifier)."""
-    nu = nu0(p, g, eta)
+    frequency against ``f_fast`` (the same split as the classifier). ``bistable``: the
+    lowest root is quiescent too (always stable: without activity there is no
+    feedback), so which state a network reaches depends on how it starts."""
+    roots = stationary_rates(p, g, eta)
+    nu = roots[-1] if roots else 0.0
     if nu < quiescent_rate:
         return Prediction("quiescent", nu, None, -1.0, 1.0)
+    bistable = roots[0] < quiescent_rate
     cv = isi_cv(p, *mu_sigma(p, g, eta * p.nu_thr, nu))
     modes = unstable_modes(p, g, eta, rate=nu)
     margin = max((re for _, re in modes), default=0.0) - 1.0
     excitatory = g * p.gamma < 1
     if margin <= 0:
-        return Prediction("AR" if excitatory else "AI", nu, None, margin, cv)
+        return Prediction("AR" if excitatory else "AI", nu, None, margin, cv, bistable)
     f = max(modes, key=lambda m: m[1])[0]
     state = "SR" if excitatory else ("SI-fast" if f >= f_fast else "SI-slow")
-    return Prediction(state, nu, f, margin, cv)
+    return Prediction(state, nu, f, margin, cv, bistable)
 
 
 def state_map(p: Params, gs, etas, f_fast: float = 60.0, quiescent_rate: float = 0.2,
               jobs: int = -1, code: str = ""):
     """``predict`` at every (g, eta) of the grid gs x etas, in parallel processes: a
-    DataFrame with g, eta, state, nu0, f_unstable, margin, cv. ``code`` only keys caches
+    DataFrame with g, eta, state, nu0, f_unstable, margin, cv, bistable. ``code`` only
+    keys caches
     (``code_version()``)."""
     import pandas as pd
     from joblib import Parallel, delayed
@@ -239,11 +245,15 @@ def state_map(p: Params, gs, etas, f_fast: float = 60.0, quiescent_rate: float =
                          "state": [r.state for r in preds], "nu0": [r.nu0 for r in preds],
                          "f_unstable": [r.f_unstable for r in preds],
                          "margin": [float(r.margin) for r in preds],
-                         "cv": [r.cv for r in preds]})
+                         "cv": [r.cv for r in preds],
+                         "bistable": [r.bistable for r in preds]})
 
 
 def code_version() -> str:
-    """A hash of this module's source: cached theory results are keyed by it."""
+    """A hash of the theory's sources (this module and ``theory_lines``): cached theory
+    results are keyed by it."""
     import hashlib
 
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    here = Path(__file__).parent
+    source = b"".join((here / name).read_bytes() for name in ("theory.py", "theory_lines.py"))
+    return hashlib.sha256(source).hexdigest()[:12]

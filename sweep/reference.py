@@ -67,7 +67,7 @@ def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
     agreement with the theory."""
     import pandas as pd
 
-    from analysis.agreement import compare, model_scores, theory_grid
+    from analysis.agreement import compare, lines_for, model_scores, theory_grid
     from sweep.grid import expand
 
     points = expand(cfg)
@@ -75,7 +75,8 @@ def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
     rows = pd.DataFrame([base_row(p.point_id, p.params["replicate"], p.config) for p in points])
     df = rows.drop(columns=[c for c in STAT_COLUMNS if c in rows]).merge(stats, on="point_id")
     df["status"] = "ok"
-    return "\n".join(model_scores(compare(df, theory_grid(df, out_dir)), "Brunel's neuron (numpy)"))
+    cmp = compare(df, theory_grid(df, out_dir), lines_for(df, out_dir))
+    return "\n".join(model_scores(cmp, "Brunel's neuron (numpy)"))
 
 
 def _rate(run: ReferenceRun, cfg: Config) -> float:

@@ -104,17 +104,75 @@ TH = AnalysisConfig()
 
 
 @pytest.mark.parametrize(("args", "state"), [
-    ((0.0, np.nan, np.nan, np.nan, 0.0), "quiescent"),
-    ((330.0, 0.05, 0.1, 650.0, 0.7), "SR"),  # two anti-phase clusters: chi low
-    ((300.0, 0.1, 0.08, 600.0, 0.05), "AR"),
-    ((38.0, 0.5, 0.2, 148.0, 0.18), "AI"),  # broad 100-200 Hz resonance, no peak
-    ((57.0, 0.7, 0.4, 190.0, 0.6), "SI-fast"),
-    ((6.0, 0.6, 0.47, 20.0, 0.28), "SI-slow"),
-    ((6.0, 0.6, 0.47, 20.0, 0.1), "SI-slow"),  # chi alone suffices
-    ((40.0, 0.6, np.nan, 150.0, 0.1), "AI"),  # no Vm sample recorded
+    ((0.0, np.nan, np.nan, np.nan), "quiescent"),
+    ((330.0, 0.05, 650.0, 0.01), "SR"),  # clusters firing in turn: a steady 650 Hz rhythm
+    ((230.0, 0.1, 650.0, 0.52), "AR"),  # regular neurons, Gaussian population fluctuations
+    ((38.0, 0.45, 132.0, 0.48), "AI"),  # a resonance, but with a Rayleigh envelope
+    ((57.0, 0.8, 176.0, 0.35), "SI-fast"),
+    ((6.0, 0.55, 24.0, 0.35), "SI-slow"),
+    ((40.0, 0.6, 150.0, np.nan), "AI"),  # no rhythm measured
 ])
 def test_classifier_clear_cases(args, state):
     assert classify(*args, TH) == state
+
+
+def _band_signal(k_factor: float, f0: float, rng: np.random.Generator, n: int = 20_000,
+                 bin_ms: float = 0.5) -> np.ndarray:
+    """A sinusoid at f0 with Rice factor K against white noise filtered to its band."""
+    from scipy import signal
+
+    t = np.arange(n) * bin_ms * 1e-3
+    sos = signal.butter(4, [0.8 * f0, 1.2 * f0], btype="bandpass", fs=1 / (bin_ms * 1e-3),
+                        output="sos")
+    noise = signal.sosfiltfilt(sos, rng.normal(size=n))
+    amplitude = np.sqrt(2 * k_factor * noise.var())
+    return amplitude * np.sin(2 * np.pi * f0 * t + rng.uniform(0, 6.3)) + noise + 50.0
+
+
+@pytest.mark.parametrize(("k_factor", "low", "high"), [
+    (0.0, 0.47, 0.57),  # Gaussian: Rayleigh envelope, CV 0.523
+    (1.0, 0.42, 0.51),  # Rice K = 1: 0.466
+    (4.0, 0.27, 0.37),  # Rice K = 4: 0.319
+    (1e4, 0.0, 0.05),   # a steady oscillation
+])
+def test_envelope_cv_follows_the_rice_distribution(k_factor, low, high):
+    rng = np.random.default_rng(3)
+    for f0 in (24.0, 176.0):
+        cv = stats.envelope_cv(_band_signal(k_factor, f0, rng), 0.5, f0, 0.3)
+        assert low < cv < high, (f0, cv)
+
+
+def test_envelope_cv_is_nan_without_a_band():
+    x = np.random.default_rng(0).normal(size=1000)
+    assert np.isnan(stats.envelope_cv(x, 0.5, float("nan"), 0.3))
+    assert np.isnan(stats.envelope_cv(x[:150], 0.5, 100.0, 0.3))  # all edge
+
+
+def test_spike_coherence_separates_regular_from_coherent():
+    rng = np.random.default_rng(4)
+    n, period = 400, 10.0  # 100 Hz clocks with random phases: independent, regular
+    phase = rng.uniform(0, period, n)
+    k = np.arange(100)
+    times = (phase[:, None] + period * k + rng.normal(0, 0.3, (n, k.size))).ravel()
+    ids = np.repeat(np.arange(n), k.size)
+    f, kappa = stats.spike_coherence(times, ids, 0.0, 1000.0, 0.5, 250.0)
+    at_100 = np.argmin(np.abs(f - 100))
+    assert abs(kappa[at_100]) < 0.02
+    # The population spectrum of the same trains still peaks at 100 Hz.
+    pop = stats.population_rate(times, ids, n, 0.0, 1000.0, 0.5)
+    peak, _ = stats.oscillation(*stats.power_spectrum(pop, 0.5, 250.0), 5.0)
+    assert peak == pytest.approx(100, abs=4)
+    # Identical trains are fully coherent; a shared 40 Hz modulation is partly so.
+    same = np.tile(times[:100], 3)
+    f, kappa = stats.spike_coherence(same, np.repeat([0, 1, 2], 100), 0.0, 1000.0, 0.5, 250.0)
+    assert kappa[np.argmin(np.abs(f - 100))] == pytest.approx(1.0, abs=1e-9)
+    t = np.arange(0, 1000, 0.1)
+    p_spike = 0.004 * (1 + 0.8 * np.sin(2 * np.pi * 40 * t * 1e-3))
+    fires = rng.random((n, t.size)) < p_spike
+    ids, steps = np.nonzero(fires)
+    f, kappa = stats.spike_coherence(t[steps], ids, 0.0, 1000.0, 0.5, 250.0)
+    assert kappa[np.argmin(np.abs(f - 40))] > 0.1
+    assert abs(np.nanmedian(kappa[f > 100])) < 0.01
 
 
 @pytest.mark.parametrize("lam", [0.05, 2.0, 4.0, 30.0])

@@ -75,44 +75,99 @@ def test_fig2_command_draws_and_caches(tmp_path):
     from tests.helpers import run_cli
 
     cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    args = ("-m", "analysis.fig2", "--step", "2", "--out", str(tmp_path / "f.png"))
+    args = ("-m", "analysis.fig2", "--out", str(tmp_path / "f.png"))
     first, again = run_cli(*args, env=cache), run_cli(*args, env=cache)
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "f.png").stat().st_size > 10_000
-    assert "(8 points" in first.stdout and any((tmp_path / "cache").rglob("*"))
-    assert "(8 points" in again.stdout
+    assert "points on each line: SR" in first.stdout and any((tmp_path / "cache").rglob("*"))
+    assert first.stdout.split(";")[0] == again.stdout.split(";")[0]
 
 
-def test_agreement_counts_only_points_far_from_boundaries():
+@pytest.fixture(scope="module")
+def lines():
+    from analysis.theory_lines import theory_lines
+
+    return theory_lines(STANDARD, jobs=2)
+
+
+def _at(lines, name, fixed, value):
+    ln = lines[(lines.line == name) & np.isclose(lines[fixed], value)]
+    assert len(ln), f"{name} has no point at {fixed}={value}"
+    return ln
+
+
+def test_lines_pass_the_reference_points(lines):
+    # brunel-model.md: async -> SR at g = 3.27 for eta = 2 (near 650 Hz); AI -> SI-fast at
+    # eta = 3.25 for g = 6 (near 176 Hz); the SI-slow band at eta 0.84-0.92 for g 4-5
+    # with modes of 20-35 Hz, just above the onset of activity.
+    sr = _at(lines, "SR", "eta", 2.0).iloc[0]
+    assert sr.g == pytest.approx(3.27, rel=0.02) and sr.f_hz == pytest.approx(650, rel=0.02)
+    fast = _at(lines, "SI-fast", "g", 6.0).iloc[0]
+    assert fast.eta == pytest.approx(3.25, rel=0.02) and fast.f_hz == pytest.approx(176, rel=0.02)
+    band = _at(lines, "SI-slow", "g", 4.5)
+    assert len(band) == 2 and band.eta.between(0.84, 0.92).all()
+    assert band.f_hz.max() == pytest.approx(32, abs=4)
+    onset = _at(lines, "onset", "g", 4.5).iloc[0]
+    assert band.eta.min() > onset.eta == pytest.approx(0.84, abs=0.01)
+    assert nu0(STANDARD, 4.5, onset.eta) == pytest.approx(0.2, rel=0.01)
+
+
+@pytest.mark.parametrize(("name", "fixed", "value", "inside", "outside"), [
+    ("SI-fast", "g", 7.0, "SI-fast", "AI"),
+    ("SI-fast", "g", 5.5, "SI-fast", "AI"),
+    ("SR", "eta", 3.5, "SR", "AR"),
+    ("SR", "eta", 1.0, "SR", "AR"),
+])
+def test_lines_separate_the_states_predict_finds(lines, name, fixed, value, inside, outside):
+    """The root-found lines against the independent frequency scan of ``predict``, at
+    places the reference values do not cover: 0.03 on either side of the line."""
+    point = _at(lines, name, fixed, value).iloc[0]
+    free = "eta" if fixed == "g" else "g"
+    sign = 1 if free == "eta" else -1  # SI-fast lies above its line, SR left of its line
+    for delta, state in ((0.03, inside), (-0.03, outside)):
+        where = {fixed: value, free: point[free] + sign * delta}
+        assert predict(STANDARD, where["g"], where["eta"]).state == state, where
+
+
+def test_bistable_where_a_quiescent_state_coexists():
+    assert predict(STANDARD, 2.5, 0.5).bistable  # roots 0, 10.7 and 364 Hz
+    assert not predict(STANDARD, 2.5, 1.5).bistable
+    assert not predict(STANDARD, 5, 2).bistable
+
+
+def test_agreement_counts_only_points_far_from_lines():
     import pandas as pd
 
     from analysis.agreement import agreement_text, compare
 
-    # Theory: AI for g <= 5, SI-fast for g >= 6, on g 3..8 x eta 1..3.
-    theory = pd.DataFrame([(g, e, "AI" if g <= 5 else "SI-fast", 10.0 * e, 0.6)
+    # Theory: AI for g <= 5, SI-fast for g >= 6, on g 3..8 x eta 1..3; its line at g = 5.5.
+    theory = pd.DataFrame([(g, e, "AI" if g <= 5 else "SI-fast", 10.0 * e, 0.6, False)
                            for g in range(3, 9) for e in (1, 2, 3)],
-                          columns=["g", "eta", "state", "nu0", "cv"])
+                          columns=["g", "eta", "state", "nu0", "cv", "bistable"])
+    lines = pd.DataFrame({"line": "SI-fast", "g": 5.5, "eta": [0.5, 3.5], "f_hz": 180.0})
     sim = pd.DataFrame([(f"p{g}", g, 2, s, r, 0.5) for g, s, r in
                         [(4, "AI", 21.0), (5, "AI", 20.0), (6, "AI", 20.0), (7, "SI-fast", 20.0)]],
                        columns=["point_id", "network.g", "network.eta", "state", "rate_hz",
                                 "cv_isi"])
     sim["status"] = "ok"
-    cmp = compare(sim, theory)
-    # g = 5 and 6 sit next to the boundary; g = 4 (AI) and 7 (SI-fast) are far from it.
+    cmp = compare(sim, theory, lines)
+    # g = 5 and 6 lie within one step (1) of the line; g = 4 (AI) and 7 (SI-fast) do not.
     assert cmp.far.tolist() == [True, False, False, True]
-    text = agreement_text(cmp)
+    text = agreement_text(cmp, lines)
     assert "state agreement, far points: 100% (2/2)" in text
     assert "rate vs nu0 in the AI region (1 far points): mean +5.0%" in text
     assert "CV of ISIs in the AI region: median 0.50, the theory's (Poisson inputs) 0.60" in text
+    assert ("SI-fast line:\n  g=7: SI-fast simulated at eta = 2; the theory's line does not "
+            "cross it") in text
     assert "numpy reference on the same instances: not run" in text
     # The same points run by the reference: equal at g = 5-7, 5% lower at g = 4.
     reference = pd.DataFrame({"point_id": ["p4", "p5", "p6", "p7"],
                               "state": ["SR", "AI", "AI", "SI-fast"],
                               "rate_hz": [20.0, 20.0, 20.0, 20.0], "cv_isi": [0.5] * 4})
-    lines = agreement_text(cmp, reference).splitlines()
-    assert lines[-1] == ("MOOSE vs the numpy reference of Brunel's neuron on the same instances "
-                         "(4 points): same rate at 3, max |rate difference| 5.00%; "
-                         "1 points change state")
+    out = agreement_text(cmp, lines, reference).splitlines()
+    assert out[-1] == ("MOOSE vs the numpy reference of Brunel's neuron on the same instances "
+                       "(4 points): same rate at 3, max |rate difference| 5.00%; "
+                       "1 points change state")
 
 
 def test_isi_cv_limits_and_a_direct_simulation():
