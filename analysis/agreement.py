@@ -201,8 +201,8 @@ def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
     far = cmp[cmp.far]
     lines = [f"theory vs simulation ({len(cmp)} points, {len(far)} farther than one grid step "
              f"from a theoretical boundary)"]
-    if len(far):
-        lines += [f"{model}:", *_scores(far, "state", "rate_hz", "cv_isi")]
+    lines += [f"{model}:", *(_scores(far, "state", "rate_hz", "cv_isi") if len(far) else
+                             ["  no point is farther than one grid step from every line"])]
     wrong = (far.state != far.theory_state) & ~(far.bistable & (far.state == "quiescent"))
     for _, r in far[wrong].iterrows():
         lines.append(f"  disagree: g={r[G]:g} eta={r[ETA]:g}: theory {r.theory_state}, "
@@ -215,19 +215,18 @@ def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
     """The agreement report of a MOOSE run (``model_scores``), with the neuron rule that
     produced it. With ``reference`` (``sweep.reference.reference_run``: the same points
     simulated by the numpy reference of Brunel's neuron), how far MOOSE is from it."""
-    far = cmp[cmp.far]
     text = [*model_scores(cmp, "MOOSE"), *boundary_positions(cmp, lines),
             f"neuron rule: {NEURON_RULE_NOTE}"]
-    if reference is None or not len(far):
+    if reference is None:
         text.append("numpy reference on the same instances: not run "
-                     "(python -m sweep.reference --run RUN_DIR)")
+                    "(python -m sweep.reference --run RUN_DIR)")
         return "\n".join(text)
     ref = cmp.merge(reference, on="point_id", suffixes=("", "_reference"))
     diff = ref.rate_hz / ref.rate_hz_reference - 1
     text.append(f"MOOSE vs the numpy reference of Brunel's neuron on the same instances "
-                 f"({len(ref)} points): same rate at {(diff == 0).sum()}, max |rate "
-                 f"difference| {diff.abs().max():.2%}; "
-                 f"{(ref.state != ref.state_reference).sum()} points change state")
+                f"({len(ref)} points): same rate at {(diff == 0).sum()}, max |rate "
+                f"difference| {diff.abs().max():.2%}; "
+                f"{(ref.state != ref.state_reference).sum()} points change state")
     return "\n".join(text)
 
 

@@ -69,7 +69,8 @@ def test_standard_parameters_give_brunels_derived_values():
 
 
 def test_small_preset_changes_only_the_size():
-    small, full = load_config([]), load_config(["network=brunel_a"])
+    small, full = load_config(["network=small"]), load_config([])
+    assert full == load_config(["network=brunel_a"])  # the default is Brunel's network
     assert (small.network.N_E, small.network.N_I) == (2000, 500)
     assert {k: v for k, v in vars(small.network).items() if k not in ("N_E", "N_I")} == \
         {k: v for k, v in vars(full.network).items() if k not in ("N_E", "N_I")}

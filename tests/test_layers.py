@@ -12,7 +12,7 @@ LAYERS = {
     # pure leaves: schema, exit codes, model quantities, statistics, classifier, theory
     0: ["sweep.config", "sweep.cli", "sweep.rundir", "sweep.model", "analysis.stats",
         "analysis.states",
-        "analysis.summary", "analysis.theory"],
+        "analysis.summary", "analysis.theory", "analysis.theory_lines"],
     # building and simulating one network
     1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer"],
     # running points and storing them
@@ -22,7 +22,7 @@ LAYERS = {
     3: ["analysis.agreement", "analysis.figures", "analysis.overview"],
     # entry points
     4: ["sweep.__main__", "sweep.gather", "sweep.api", "sweep.bench", "sweep.reference",
-        "analysis.__main__", "analysis.fig2"],
+        "analysis.__main__", "analysis.fig2", "analysis.windows"],
 }
 LAYER = {m: layer for layer, mods in LAYERS.items() for m in mods}
 
