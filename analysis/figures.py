@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import ListedColormap, LogNorm
+from matplotlib.colors import ListedColormap, LogNorm, TwoSlopeNorm
 from matplotlib.patches import Patch
 
 from analysis.agreement import cells as agreement_cells
@@ -123,6 +123,8 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
                "(synchronous below the threshold)", None, "coolwarm_r")]
     if theory_map is not None:
         panels[1:] = [(axes[0, 2], *panels[2][1:])]
+    sync = float(df["analysis.sync_env_cv"].iloc[0]) if "analysis.sync_env_cv" in df else 0.4
+    panels[-1] = (*panels[-1][:3], TwoSlopeNorm(sync, 0.0, 2 * sync), panels[-1][4])
     for ax, column, label, norm, cmap in panels:
         values = cells[column].where(cells[column] > 0) if norm else cells[column]
         im = _mesh(ax, cells, values, norm=norm, cmap=cmap)
