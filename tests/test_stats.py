@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -195,3 +197,32 @@ def test_drive_counts_are_poisson(lam):
     observed = np.bincount(counts, minlength=k.size)[: k.size]
     big = expected > 100
     assert np.all(np.abs(observed[big] - expected[big]) < 5 * np.sqrt(expected[big]))
+
+
+RECORDED = Path(__file__).parent / "data" / "full_size_rhythms.npz"
+
+
+@pytest.mark.parametrize(("key", "state"), [
+    ("g=2.5,eta=2", "SR"),
+    ("g=3.5,eta=2", "AR"),  # regular neurons whose summed spectrum peaks at 668 Hz
+    ("g=5,eta=2", "AI"),  # a 132 Hz resonance of the stable state
+    ("g=6,eta=2", "AI"),
+    ("g=5,eta=3", "AI"),
+    ("g=6,eta=2.5", "AI"),
+    ("g=5.5,eta=3.5", "AI"),  # 0.04 below instability (margin -0.039)
+    ("g=6,eta=4", "SI-fast"),
+    ("g=7,eta=4", "SI-fast"),
+    ("g=8,eta=3.5", "SI-fast"),
+    ("g=4,eta=1", "SI-slow"),
+])
+def test_classifier_on_population_rates_recorded_at_full_size(key, state):
+    """Population rates of the full-size phase-diagram run (README, "Brunel's phase
+    diagram at Brunel's size"; tests/data/make_recorded.py), classified from scratch:
+    the theory's state at each point (SI-slow: the simulated one, next to the band)."""
+    with np.load(RECORDED) as data:
+        name = next(k for k in data.files if k.startswith(key + ",seed="))
+        pop, (rate, cv, bin_ms) = data[name], data[name + ":stats"]
+    th = AnalysisConfig()
+    f_peak, _ = stats.oscillation(*stats.power_spectrum(pop, bin_ms, th.welch_segment), th.f_min)
+    env = stats.envelope_cv(pop, bin_ms, f_peak, th.rhythm_band)
+    assert classify(rate, cv, f_peak, env, th) == state, (f_peak, env)

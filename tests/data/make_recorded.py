@@ -1,6 +1,6 @@
 """Write ``full_size_rhythms.npz``: the population rate of full-size MOOSE runs (seed,
 point and run as listed in README, "Classifying states"), for the classifier's tests
-on recorded cases. ``python tests/data/make_recorded.py RUN_DIR:G:ETA:SEED ...``
+on recorded cases. ``python tests/data/make_recorded.py RUN_DIR:G:ETA[:REPLICATE] ...``
 (runs made with run.save_spikes=true)."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from sweep.storage import ETA, G, load, row_config  # noqa: E402
 def main(specs: list[str]) -> None:
     out = {}
     for spec in specs:
-        run_dir, g, eta, seed = spec.rsplit(":", 3)
+        run_dir, g, eta, *rep = spec.split(":")
         df, _ = load(Path(run_dir))
-        row = df[(df[G] == float(g)) & (df[ETA] == float(eta)) & (df.seed == int(seed))]
-        row = row.iloc[0] if len(row) else df[(df[G] == float(g)) & (df[ETA] == float(eta))].iloc[0]
+        row = df[(df[G] == float(g)) & (df[ETA] == float(eta))
+                 & (df.replicate == int(rep[0] if rep else 0))].iloc[0]
         cfg = row_config(row.to_dict())
         with np.load(Path(run_dir) / row.spikes_file) as s:
             pop = stats.population_rate(s["times"], s["ids"], cfg.network.N, cfg.sim.transient,
