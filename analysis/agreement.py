@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
-from analysis.theory_lines import theory_lines
+from analysis.theory_lines import ETA_RANGE, G_RANGE, theory_lines
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.storage import ETA, G, row_config
@@ -66,12 +66,16 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
 
 
 def lines_for(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:
-    """The theory's boundaries (``analysis.theory_lines``) for the network of ``df``."""
+    """The theory's boundaries (``analysis.theory_lines``) for the network of ``df``, over
+    Fig. 2's plane widened to the simulated grid."""
     p = network_params(df)
     q_rate = df.iloc[0]["analysis.quiescent_rate"]
-    key = repr((p, q_rate, code_version()))
+    plane = ((min(G_RANGE[0], df[G].min()), max(G_RANGE[1], df[G].max())),
+             (min(ETA_RANGE[0], df[ETA].min()), max(ETA_RANGE[1], df[ETA].max())))
+    plane = tuple(tuple(float(v) for v in axis) for axis in plane)
+    key = repr((p, q_rate, plane, code_version()))
     return _cached(RunDir(run_dir).theory_lines if run_dir else None, key,
-                   lambda: theory_lines(p, quiescent_rate=q_rate, jobs=jobs))
+                   lambda: theory_lines(p, quiescent_rate=q_rate, plane=plane, jobs=jobs))
 
 
 def grid_step(values: np.ndarray) -> float:

@@ -26,6 +26,7 @@ from analysis.theory import Params, loop_gain, nu0
 
 LINES = ("SR", "SI-fast", "SI-slow", "onset", "balance")
 G_RANGE, ETA_RANGE = (2.0, 8.0), (0.5, 4.0)  # Fig. 2's plane (the sweep's phase_diagram)
+Plane = tuple[tuple[float, float], tuple[float, float]]  # (g from, to), (eta from, to)
 
 
 def _solve(p: Params, fixed: str, value: float, guess: tuple[float, float]
@@ -49,15 +50,60 @@ def _solve(p: Params, fixed: str, value: float, guess: tuple[float, float]
     return float(sol.x[0] * 100), float(sol.x[1])
 
 
+def _crossing(p: Params, fixed: str, value: float, free: float, band: tuple[float, float],
+              n_freq: int = 8) -> tuple[float, float] | None:
+    """(f, Re G) where G crosses the real axis in ``band`` (Hz), linearly interpolated on
+    a coarse frequency grid; the crossing with the largest Re G; None if none."""
+    g, eta = (value, free) if fixed == "g" else (free, value)
+    nu = nu0(p, g, eta)
+    if nu < 0.2:
+        return None
+    freqs = np.geomspace(*band, n_freq)
+    gains = [loop_gain(p, g, eta, 2 * math.pi * f * p.tau_s, nu) for f in freqs]
+    found = []
+    for fa, fb, ga, gb in zip(freqs[:-1], freqs[1:], gains[:-1], gains[1:], strict=True):
+        if ga.imag * gb.imag < 0:
+            t = ga.imag / (ga.imag - gb.imag)
+            found.append((fa + t * (fb - fa), ga.real + t * (gb.real - ga.real)))
+    return max(found, key=lambda c: c[1]) if found else None
+
+
+def _seed(p: Params, fixed: str, values: np.ndarray, start: int, guess: tuple[float, float],
+          free_grid: np.ndarray | None, band: tuple[float, float]) -> tuple[int, tuple] | None:
+    """A first point of the line: the guess solved at ``values[start]``; failing that
+    (another network), a coarse scan of ``free_grid`` (None: no scan) for Re G
+    crossing 1, at every fourth fixed value, nearest ``start`` first."""
+    sol = _solve(p, fixed, float(values[start]), guess)
+    if sol is not None and band[0] <= sol[0] <= band[1]:
+        return start, sol
+    if free_grid is None:
+        return None
+    for i in sorted(range(0, len(values), 4), key=lambda i: abs(i - start)):
+        prev = None
+        for free in free_grid:
+            here = _crossing(p, fixed, float(values[i]), float(free), band)
+            if prev and here and (prev[1][1] - 1) * (here[1] - 1) < 0:
+                sol = _solve(p, fixed, float(values[i]), (here[0], float(free)))
+                if sol is not None and band[0] <= sol[0] <= band[1]:
+                    return i, sol
+            prev = (free, here) if here else None
+    return None
+
+
 def _follow(p: Params, fixed: str, values: np.ndarray, start: int,
             guess: tuple[float, float], free_range: tuple[float, float],
-            band: tuple[float, float]) -> list[tuple[float, float, float]]:
+            band: tuple[float, float], scan: bool = True) -> list[tuple[float, float, float]]:
     """Continue a G = 1 line over ``values`` of the fixed coordinate, both ways from
-    ``values[start]``: (fixed value, free value, f) while the solution stays in
-    ``free_range`` and its frequency in ``band`` (Hz)."""
+    its first point (``_seed``, scanning only if ``scan``): (fixed value, free value,
+    f) while the solution stays in ``free_range`` and its frequency in ``band`` (Hz)."""
+    grid = np.linspace(max(free_range[0], 0.25), free_range[1], 8) if scan else None
+    seed = _seed(p, fixed, values, start, guess, grid, band)
+    if seed is None:
+        return []
+    start, first = seed
     found: dict[float, tuple[float, float]] = {}
     for direction in (values[start:], values[:start][::-1]):
-        last = found.get(float(values[start]), guess)
+        last = found.get(float(values[start]), first)
         for v in direction:
             sol = _solve(p, fixed, float(v), last)
             if sol is None or not (free_range[0] <= sol[1] <= free_range[1]
@@ -82,25 +128,30 @@ def _rows(line: str, pts: Iterator[tuple[float, float, float]]) -> list[dict]:
     return [{"line": line, "g": g, "eta": eta, "f_hz": f} for g, eta, f in pts]
 
 
-def line(p: Params, name: str, step: float = 0.25, quiescent_rate: float = 0.2
-         ) -> list[dict]:
-    """One boundary of Fig. 2 as rows (line, g, eta, f_hz) over the plane G_RANGE x
-    ETA_RANGE, sampled every ``step`` in the coordinate it is followed along. The
-    starting guesses are the standard network's (brunel-model.md); other networks are
-    followed from the same guesses, and a line the solver cannot reach is empty."""
-    gs = np.round(np.arange(G_RANGE[0], G_RANGE[1] + 1e-9, step), 6)
-    etas = np.round(np.arange(ETA_RANGE[0], ETA_RANGE[1] + 1e-9, step), 6)
-    eta_span = (0.01, ETA_RANGE[1] + 0.5)
+def line(p: Params, name: str, step: float = 0.25, quiescent_rate: float = 0.2,
+         plane: Plane = (G_RANGE, ETA_RANGE)) -> list[dict]:
+    """One boundary of Fig. 2 as rows (line, g, eta, f_hz) over ``plane`` (default
+    Fig. 2's), sampled every ``step`` in the coordinate it is followed along. The
+    starting guesses are the standard network's (brunel-model.md); where they do not
+    converge (another network) a coarse scan finds the first point of the SI lines,
+    and a line neither finds (the SR line of such a network) is empty."""
+    (g0, g1), (e0, e1) = plane
+    gs = np.round(np.arange(g0, g1 + 1e-9, step), 6)
+    etas = np.round(np.arange(e0, e1 + 1e-9, step), 6)
+    eta_span = (0.01, e1 + 0.5)
+    g_bal = 1 / p.gamma  # SR needs excitation to dominate, SI-slow inhibition
     if name == "SR":  # followed along eta: the line is nearly parallel to it
+        # No scan: the loop gain near 650 Hz costs about 0.5 s (parabolic cylinder
+        # functions of large order), so a scan would take minutes.
         pts = _follow(p, "eta", etas, int(np.argmin(abs(etas - 2.0))), (650.0, 3.3),
-                      (0.5, 4.0), (300.0, 2000.0))
+                      (0.5, g_bal), (300.0, 2000.0), scan=False)
         return _rows(name, ((g, eta, f) for eta, g, f in pts))
     if name == "SI-fast":
         pts = _follow(p, "g", gs, int(np.argmin(abs(gs - 6.0))), (176.0, 3.25),
                       eta_span, (60.0, 300.0))
         return _rows(name, iter(pts))
     if name == "SI-slow":  # a thin band: its lower edge, then its upper edge reversed
-        fine = np.round(np.arange(4.0, G_RANGE[1] + 1e-9, step / 2), 6)
+        fine = np.round(np.arange(g_bal, g1 + 1e-9, step / 2), 6)
         start = int(np.argmin(abs(fine - 4.5)))
         lower = _follow(p, "g", fine, start, (12.0, 0.85), eta_span, (1.0, 60.0))
         upper = _follow(p, "g", fine, start, (28.0, 0.89), eta_span, (1.0, 60.0))
@@ -109,18 +160,18 @@ def line(p: Params, name: str, step: float = 0.25, quiescent_rate: float = 0.2
         return _rows(name, ((float(g), e, math.nan) for g in gs
                             if (e := _onset(p, float(g), quiescent_rate)) is not None))
     if name == "balance":
-        return _rows(name, ((1 / p.gamma, float(e), math.nan) for e in etas))
+        return _rows(name, ((g_bal, float(e), math.nan) for e in etas))
     raise ValueError(f"line {name!r}: must be one of {', '.join(LINES)}")
 
 
 def theory_lines(p: Params, step: float = 0.25, quiescent_rate: float = 0.2,
-                 jobs: int = -1, code: str = ""):
+                 plane: Plane = (G_RANGE, ETA_RANGE), jobs: int = -1, code: str = ""):
     """Every line of Fig. 2 (``line``), computed in parallel processes, as one DataFrame.
     ``code`` only keys caches (``analysis.theory.code_version``)."""
     import pandas as pd
     from joblib import Parallel, delayed
 
-    parts = Parallel(n_jobs=jobs)(delayed(line)(p, name, step, quiescent_rate)
+    parts = Parallel(n_jobs=jobs)(delayed(line)(p, name, step, quiescent_rate, plane)
                                   for name in LINES)
     rows = [r for part in parts for r in part]
     return pd.DataFrame(rows, columns=["line", "g", "eta", "f_hz"])

@@ -197,3 +197,18 @@ def test_isi_cv_limits_and_a_direct_simulation():
     rate_sim = sum(len(s) for s in spikes) / (1000 * steps * dt * 1e-3)
     assert rate_sim == pytest.approx(siegert(p, mu, sigma), rel=0.03)
     assert cv_sim == pytest.approx(isi_cv(p, mu, sigma), rel=0.03)
+
+
+def test_lines_of_another_network_start_from_a_scan():
+    """C_E = 200 (network=small): the standard network's starting guess does not
+    converge; the coarse scan finds the AI -> SI-fast line, above Fig. 2's plane."""
+    import dataclasses
+
+    from analysis.theory_lines import line
+
+    p = dataclasses.replace(STANDARD, C_E=200)
+    fast = line(p, "SI-fast", plane=((2.0, 8.0), (0.5, 6.0)))
+    assert len(fast) >= 8 and all(5.0 < r["eta"] < 6.5 for r in fast)
+    at7 = next(r for r in fast if r["g"] == 7.0)
+    assert predict(p, 7.0, at7["eta"] + 0.05).state == "SI-fast"
+    assert predict(p, 7.0, at7["eta"] - 0.05).state == "AI"
