@@ -251,6 +251,14 @@ def test_fig8_grid_saves_spikes_and_draws_rasters(tmp_path):
     assert df.spikes_file.notna().all()
     assert all((run_dir / f).exists() for f in df.spikes_file)
     assert (run_dir / "fig8.png").stat().st_size > 10_000
+    # The saved spikes re-measured: the run's own window gives the run's states; a
+    # window beyond the simulation is refused.
+    same = run_cli("-m", "analysis.windows", str(run_dir), "100:300")
+    assert same.returncode == 0, same.stderr
+    assert same.stdout.startswith("window 100-300 ms: 0/4 points change state; |rate change| "
+                                  "median 0.0%, max 0.0%")
+    beyond = run_cli("-m", "analysis.windows", str(run_dir), "100:900")
+    assert beyond.returncode == 2 and "must end by sim.duration=300" in beyond.stderr
 
 
 def test_api_runs_points_repeatedly_in_one_interpreter(grid_run, tmp_path, monkeypatch):
