@@ -213,12 +213,12 @@ RECORDED = Path(__file__).parent / "data" / "full_size_rhythms.npz"
     ("g=6,eta=4", "SI-fast"),
     ("g=7,eta=4", "SI-fast"),
     ("g=8,eta=3.5", "SI-fast"),
-    ("g=4,eta=1", "SI-slow"),
+    ("g=4.5,eta=0.9", "SI-slow"),  # inside the band; 2 of the lines run's 3 seeds
 ])
 def test_classifier_on_population_rates_recorded_at_full_size(key, state):
-    """Population rates of the full-size phase-diagram run (README, "Brunel's phase
-    diagram at Brunel's size"; tests/data/make_recorded.py), classified from scratch:
-    the theory's state at each point (SI-slow: the simulated one, next to the band)."""
+    """Population rates of the full-size phase-diagram and lines runs (README, "Brunel's
+    phase diagram at Brunel's size"; tests/data/make_recorded.py), classified from
+    scratch: the theory's state at each point."""
     with np.load(RECORDED) as data:
         name = next(k for k in data.files if k.startswith(key + ",seed="))
         pop, (rate, cv, bin_ms) = data[name], data[name + ":stats"]
