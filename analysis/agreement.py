@@ -205,8 +205,11 @@ def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
     far = cmp[cmp.far]
     lines = [f"theory vs simulation ({len(cmp)} points, {len(far)} farther than one grid step "
              f"from a theoretical boundary)"]
-    lines += [f"{model}:", *(_scores(far, "state", "rate_hz", "cv_isi") if len(far) else
-                             ["  no point is farther than one grid step from every line"])]
+    every = (cmp.state == cmp.theory_state) | (cmp.bistable & (cmp.state == "quiescent"))
+    lines += [f"{model}:", f"every point (near lines too) in the theory's state: "
+              f"{every.mean():.0%} ({every.sum()}/{len(cmp)})",
+              *(_scores(far, "state", "rate_hz", "cv_isi") if len(far) else
+                ["  no point is farther than one grid step from every line"])]
     wrong = (far.state != far.theory_state) & ~(far.bistable & (far.state == "quiescent"))
     for _, r in far[wrong].iterrows():
         lines.append(f"  disagree: g={r[G]:g} eta={r[ETA]:g}: theory {r.theory_state}, "
