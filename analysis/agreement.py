@@ -199,12 +199,27 @@ def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
     return lines
 
 
+def by_point(cmp: pd.DataFrame) -> pd.DataFrame:
+    """One row per (g, eta): over replicates the most frequent state and the mean rate
+    and CV (``compare``'s other columns are the point's, the same for each)."""
+    if not cmp.duplicated([G, ETA]).any():
+        return cmp
+    how = {c: "first" for c in cmp.columns if c not in (G, ETA)}
+    how.update(rate_hz="mean", cv_isi="mean", state=lambda s: s.value_counts().index[0])
+    return cmp.groupby([G, ETA], as_index=False).agg(how)
+
+
 def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
     """Matches per theory state among points far from a boundary, the AI-region rate and
-    CV, and the points that disagree, for the simulation ``model`` of ``cmp``."""
+    CV, and the points that disagree, for the simulation ``model`` of ``cmp``; a point
+    with replicates counts once, with its most frequent state (``by_point``)."""
+    runs = cmp.groupby([G, ETA]).size()
+    cmp = by_point(cmp)
     far = cmp[cmp.far]
+    repeated = (f"; {(runs > 1).sum()} with replicates, counted by their most frequent "
+                f"state" if (runs > 1).any() else "")
     lines = [f"theory vs simulation ({len(cmp)} points, {len(far)} farther than one grid step "
-             f"from a theoretical boundary)"]
+             f"from a theoretical boundary{repeated})"]
     every = (cmp.state == cmp.theory_state) | (cmp.bistable & (cmp.state == "quiescent"))
     lines += [f"{model}:", f"every point (near lines too) in the theory's state: "
               f"{every.mean():.0%} ({every.sum()}/{len(cmp)})",
