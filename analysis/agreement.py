@@ -120,13 +120,18 @@ def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> 
         "far": ~near})], axis=1)
 
 
+def most_frequent(states: pd.Series) -> str:
+    """A point's state over its replicates (ties: the one seen first)."""
+    return states.value_counts(sort=True).index[0]
+
+
 def cells(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (g, eta): replicates averaged, the most frequent state kept (ties:
-    the first in ``STATES`` order), failed points as state "failed"."""
+    """One row per (g, eta): replicates averaged, the most frequent state kept, failed
+    points as state "failed"."""
     ok = df[df.status == "ok"]
     stats = [c for c in ("rate_hz", "cv_isi", "chi", "env_cv") if c in ok]
     numeric = ok.groupby([G, ETA])[stats].mean()
-    state = ok.groupby([G, ETA])["state"].agg(lambda s: s.value_counts().index[0])
+    state = ok.groupby([G, ETA])["state"].agg(most_frequent)
     out = numeric.join(state).reset_index()
     failed = df.loc[df.status != "ok", [G, ETA]].drop_duplicates()
     out = out.merge(failed, how="outer", on=[G, ETA])
@@ -205,7 +210,7 @@ def by_point(cmp: pd.DataFrame) -> pd.DataFrame:
     if not cmp.duplicated([G, ETA]).any():
         return cmp
     how = {c: "first" for c in cmp.columns if c not in (G, ETA)}
-    how.update(rate_hz="mean", cv_isi="mean", state=lambda s: s.value_counts().index[0])
+    how.update(rate_hz="mean", cv_isi="mean", state=most_frequent)
     return cmp.groupby([G, ETA], as_index=False).agg(how)
 
 
