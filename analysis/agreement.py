@@ -1,7 +1,7 @@
 """How far a simulated phase diagram is from Brunel's theory for the same network.
 
-The theory is evaluated (``analysis.theory.predict``) on the simulated (g, eta) grid
-extended by one grid step on every side, and its boundaries are computed as lines
+The theory is evaluated (``analysis.theory.predict``) at every simulated (g, eta),
+and its boundaries are computed as lines
 (``analysis.theory_lines``), both for the network's own C_E, gamma, J, D, theta, V_r,
 tau and tau_rp and cached beside the results (``theory.parquet``,
 ``theory_lines.parquet``). A point is "far from a boundary" when no theoretical line
@@ -32,13 +32,6 @@ def network_params(df: pd.DataFrame) -> Params:
     return Params.from_config(row_config(df.iloc[0].to_dict()).network)
 
 
-def _axis(values: np.ndarray) -> np.ndarray:
-    """The simulated values plus one step beyond each end (step: the smallest spacing)."""
-    values = np.unique(values)
-    step = np.min(np.diff(values)) if values.size > 1 else 0.5
-    return np.round(np.concatenate([[values[0] - step], values, [values[-1] + step]]), 10)
-
-
 def _cached(path: Path | None, key: str, compute) -> pd.DataFrame:
     """``compute()``, or the table stored at ``path`` under the same ``key``."""
     if path and path.exists():
@@ -53,16 +46,15 @@ def _cached(path: Path | None, key: str, compute) -> pd.DataFrame:
 
 
 def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:
-    """Theory at every (g, eta) of the extended grid: state, nu0, f_unstable, margin."""
+    """Theory at every simulated (g, eta): state, nu0, f_unstable, margin, cv, bistable."""
     p = network_params(df)
     th = df.iloc[0]
     f_fast, q_rate = th["analysis.f_fast"], th["analysis.quiescent_rate"]
-    gs = _axis(df[G].to_numpy())
-    etas = _axis(df[ETA].to_numpy())
-    gs, etas = gs[gs >= 0], etas[etas > 0]
-    key = repr((p, f_fast, q_rate, code_version(), gs.tolist(), etas.tolist()))
+    pairs = sorted({(round(float(g), 10), round(float(e), 10))
+                    for g, e in zip(df[G], df[ETA], strict=True)})
+    key = repr((p, f_fast, q_rate, code_version(), pairs))
     return _cached(RunDir(run_dir).theory if run_dir else None, key,
-                   lambda: state_map(p, gs, etas, f_fast, q_rate, jobs))
+                   lambda: state_map(p, pairs, f_fast, q_rate, jobs))
 
 
 def lines_for(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:

@@ -229,16 +229,15 @@ def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
     return Prediction(state, nu, f, margin, cv, bistable)
 
 
-def state_map(p: Params, gs, etas, f_fast: float = 60.0, quiescent_rate: float = 0.2,
+def state_map(p: Params, pairs, f_fast: float = 60.0, quiescent_rate: float = 0.2,
               jobs: int = -1, code: str = ""):
-    """``predict`` at every (g, eta) of the grid gs x etas, in parallel processes: a
-    DataFrame with g, eta, state, nu0, f_unstable, margin, cv, bistable. ``code`` only
-    keys caches
-    (``code_version()``)."""
+    """``predict`` at every (g, eta) of ``pairs``, in parallel processes: a DataFrame
+    with g, eta, state, nu0, f_unstable, margin, cv, bistable. ``code`` only keys
+    caches (``code_version()``)."""
     import pandas as pd
     from joblib import Parallel, delayed
 
-    pairs = [(float(g), float(e)) for g in gs for e in etas]
+    pairs = [(float(g), float(e)) for g, e in pairs]
     preds = Parallel(n_jobs=jobs)(delayed(predict)(p, g, e, f_fast, quiescent_rate)
                                   for g, e in pairs)
     return pd.DataFrame({"g": [g for g, _ in pairs], "eta": [e for _, e in pairs],

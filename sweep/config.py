@@ -86,14 +86,26 @@ class AnalysisConfig:
 
 
 @dataclass
+class RefineConfig:
+    """Rounds after the grid that add the midpoint of every two neighbours whose
+    states differ (``sweep.refine``)."""
+
+    levels: int = 0  # rounds of refinement after the grid; 0: off
+    min_step: float = 0.125  # a midpoint only while half the spacing is at least this
+    axes: list[str] = field(default_factory=lambda: ["network.g", "network.eta"])
+
+
+@dataclass
 class GridConfig:
     """Points of a sweep: ``points`` (partial configs, default one empty point) crossed
     with every axis in ``axes`` and with ``replicates`` seeds. ``axes`` is nested like
-    the config; a leaf is a list of values or "start:stop:step" (stop included)."""
+    the config; a leaf is a list of values or "start:stop:step" (stop included).
+    ``refine``: rounds that add points where the states change."""
 
     axes: dict[str, Any] = field(default_factory=dict)
     points: list[Any] = field(default_factory=list)
     replicates: int = 1
+    refine: RefineConfig = field(default_factory=RefineConfig)
 
 
 @dataclass

@@ -135,19 +135,41 @@ def expand(cfg: Config) -> list[Point]:
     combos = list(itertools.product(*axes.values()))
     if len(partials) * len(combos) * grid.replicates > MAX_POINTS:
         raise ConfigError(f"grid: more than {MAX_POINTS} points")
+    _check_refine(grid, axes)
+    return points_at(cfg, [{**partial, **dict(zip(axes, combo, strict=True))}
+                           for partial in partials for combo in combos])
+
+
+def _check_refine(grid: GridConfig, axes: dict[str, list[Any]]) -> None:
+    r = grid.refine
+    if r.levels < 0:
+        raise ConfigError(f"grid.refine.levels={r.levels}: must be >= 0 (0: off)")
+    if not r.min_step > 0:
+        raise ConfigError(f"grid.refine.min_step={r.min_step}: must be > 0")
+    if r.levels == 0:
+        return
+    for key in r.axes:
+        values = axes.get(key)
+        if values is None or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                     for v in values):
+            raise ConfigError(f"grid.refine.axes: {key} must be a numeric grid axis; the "
+                              f"axes are: {', '.join(axes) or 'none'}")
+
+
+def points_at(cfg: Config, settings: list[dict[str, Any]]) -> list[Point]:
+    """The points of ``settings`` (each a dict of swept keys and values) with
+    ``cfg.grid.replicates`` seeds each, in order; every point validated."""
     base = OmegaConf.structured(dataclasses.replace(cfg, grid=GridConfig(), run=RunConfig()))
     points, seen = [], set()
-    for partial in partials:
-        for combo in combos:
-            params = {**partial, **dict(zip(axes, combo, strict=True))}
-            try:  # base is on the schema already: no key check, no merge per point
-                resolved = typed_config(base.copy(), params)
-            except ConfigError as err:
-                where = ", ".join(f"{k}={v}" for k, v in params.items())
-                raise ConfigError(f"{err} (grid point {where})") from None
-            for r in range(grid.replicates):
-                point = make_point(resolved, params, r)
-                if point.point_id not in seen:  # e.g. the same value listed twice
-                    seen.add(point.point_id)
-                    points.append(point)
+    for params in settings:
+        try:  # base is on the schema already: no key check, no merge per point
+            resolved = typed_config(base.copy(), params)
+        except ConfigError as err:
+            where = ", ".join(f"{k}={v}" for k, v in params.items())
+            raise ConfigError(f"{err} (grid point {where})") from None
+        for r in range(cfg.grid.replicates):
+            point = make_point(resolved, params, r)
+            if point.point_id not in seen:  # e.g. the same value listed twice
+                seen.add(point.point_id)
+                points.append(point)
     return points

@@ -5,8 +5,9 @@
     logs/<point_id>.log         the point process's output
     spikes/<point_id>.npz       raw spikes and Vm sample (run.save_spikes=true)
     results.parquet             all compatible parts, sorted, with metadata
-    theory.parquet              the theory on the run's grid (a cache)
+    theory.parquet              the theory at the run's points (a cache)
     theory_lines.parquet        the theory's boundaries as lines (Fig. 2)
+    boundaries.parquet          transitions located by a refined sweep (grid.refine)
     reference.parquet           the points rerun by the numpy reference
     agreement.txt               the run against the theory
     phase_diagram[_<label>].png, fig8.png   figures
@@ -58,6 +59,7 @@ class RunDir:
     results = _at("results.parquet")
     theory = _at("theory.parquet")
     theory_lines = _at("theory_lines.parquet")
+    boundaries = _at("boundaries.parquet")
     reference = _at("reference.parquet")
     agreement = _at("agreement.txt")
     fig8 = _at("fig8.png")

@@ -27,9 +27,10 @@ import psutil
 from joblib import Parallel, delayed
 
 from sweep.config import Config, RunConfig
-from sweep.grid import Point, expand
+from sweep.grid import Point, expand, points_at
+from sweep.refine import next_round, point_states, transitions
 from sweep.rundir import RunDir
-from sweep.storage import base_row, git_commit, now, part_status, write_part
+from sweep.storage import base_row, git_commit, now, part_state, part_status, write_part
 from sweep.worker import point_spec
 
 POLL_S = 0.2  # how often a running point's memory and time are checked
@@ -208,11 +209,54 @@ def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
     return counts
 
 
-def run_grid(cfg: Config, run_dir: Path) -> Counter:
-    """Expand the grid, skip the points already done in ``run_dir``, run the rest."""
-    points = expand(cfg)
+def _run_round(points: list[Point], run_dir: Path, cfg: Config, label: str) -> Counter:
     todo = pending(points, run_dir, cfg.run.retry_failed)
-    skipped = len(points) - len(todo)
-    print(f"{len(points)} points, {skipped} already done, {len(todo)} to run; "
-          f"run directory: {run_dir}", file=sys.stderr)
+    print(f"{label}{len(points)} points, {len(points) - len(todo)} already done, {len(todo)} "
+          f"to run; run directory: {run_dir}", file=sys.stderr)
     return run_points(todo, run_dir, cfg.run)
+
+
+def run_grid(cfg: Config, run_dir: Path) -> Counter:
+    """Expand the grid, skip the points already done in ``run_dir``, run the rest; then
+    ``grid.refine.levels`` rounds of midpoints where the states change, each round
+    only its new points (resumed the same way), and ``boundaries.parquet``."""
+    refine = cfg.grid.refine
+    points = expand(cfg)
+    counts = _run_round(points, run_dir, cfg, "round 0: " if refine.levels else "")
+    done = {p.point_id: (p, 0) for p in points}
+    for level in range(1, refine.levels + 1):
+        states = point_states((p.params, part_state(run_dir, p.point_id))
+                              for p, _ in done.values())
+        new = next_round(states, refine.axes, refine.min_step)
+        if not new:
+            break
+        points = points_at(cfg, new)
+        counts += _run_round(points, run_dir, cfg, f"round {level}: ")
+        done.update({p.point_id: (p, level) for p in points})
+    if refine.levels:
+        write_boundaries(list(done.values()), run_dir, refine.axes)
+    return counts
+
+
+def write_boundaries(done: list[tuple[Point, int]], run_dir: Path, axes: list[str]) -> Path:
+    """Every located transition: the axis, the states on either side, the bracket and
+    its midpoint, the other settings, and the round that closed the bracket."""
+    import pyarrow as pa
+
+    from sweep.storage import write_parquet
+
+    states = point_states((p.params, part_state(run_dir, p.point_id)) for p, _ in done)
+    level = {tuple(sorted((k, v) for k, v in p.params.items() if k != "replicate")): r
+             for p, r in done}
+    rows = []
+    for axis, lo, hi in transitions(states, axes):
+        key_lo, key_hi = (tuple(sorted(d.items())) for d in (lo, hi))
+        rows.append({"axis": axis, "from_state": states[key_lo], "to_state": states[key_hi],
+                     "low": lo[axis], "high": hi[axis], "midpoint": (lo[axis] + hi[axis]) / 2,
+                     "round": max(level[key_lo], level[key_hi]),
+                     **{k: v for k, v in lo.items() if k != axis}})
+    columns = ["axis", "from_state", "to_state", "low", "high", "midpoint", "round"]
+    table = (pa.Table.from_pylist(rows) if rows else
+             pa.table({c: pa.array([], pa.string() if c.endswith(("axis", "state")) else
+                                   pa.float64()) for c in columns}))
+    return write_parquet(table, RunDir(run_dir).boundaries)

@@ -123,6 +123,13 @@ def part_status(run_dir: Path, point_id: str) -> str | None:
         return None
 
 
+def part_state(run_dir: Path, point_id: str) -> str | None:
+    """The state of a point whose part says ok; None if it failed or has no part."""
+    if part_status(run_dir, point_id) != "ok":
+        return None
+    return pq.read_table(RunDir(run_dir).part(point_id), columns=["state"]).column(0)[0].as_py()
+
+
 def error_line(error: str | None, default: str = "no error recorded") -> str:
     """The last line of a failed point's error: its reason, or its traceback's end."""
     lines = [ln for ln in (error or "").splitlines() if ln.strip()]

@@ -16,8 +16,8 @@ LAYERS = {
     # building and simulating one network
     1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer"],
     # running points and storing them
-    2: ["sweep.grid", "sweep.storage", "sweep.point", "sweep.worker", "sweep.runner",
-        "sweep.slurm"],
+    2: ["sweep.grid", "sweep.refine", "sweep.storage", "sweep.point", "sweep.worker",
+        "sweep.runner", "sweep.slurm"],
     # reading datasets for analysis and figures
     3: ["analysis.agreement", "analysis.figures", "analysis.overview"],
     # entry points

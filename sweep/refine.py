@@ -1,0 +1,72 @@
+"""Adaptive refinement of a grid where the states change (``grid.refine``).
+
+A round's result is a set of points, each a dict of swept settings with a state
+(the most frequent over its replicates; ``None`` for a point that failed). Along
+each refined axis, points that agree on every other setting form a line; on it,
+every two neighbours whose states differ get their midpoint, as long as half their
+spacing is at least the minimum step. The next round runs only the new points.
+Pure functions: the runner and the Slurm rounds call them with what the parts say.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+Params = dict[str, Any]
+
+
+def _key(params: Params, skip: str) -> tuple:
+    return tuple(sorted((k, v) for k, v in params.items() if k != skip))
+
+
+def point_states(rows: Iterable[tuple[Params, str | None]]) -> dict[tuple, str | None]:
+    """One state per point (its params without ``replicate``): the most frequent over
+    its replicates, ``None`` if any replicate failed."""
+    seen: dict[tuple, list[str | None]] = defaultdict(list)
+    for params, state in rows:
+        seen[_key(params, "replicate")].append(state)
+    return {k: None if None in states else Counter(states).most_common(1)[0][0]
+            for k, states in seen.items()}
+
+
+def _midpoint(a: float, b: float) -> float:
+    """(a + b) / 2 in decimal, so that repeated halving of 0.5 gives 0.25, 0.125, ..."""
+    return float((Decimal(str(a)) + Decimal(str(b))) / 2)
+
+
+def transitions(states: dict[tuple, str | None], axes: list[str]
+                ) -> list[tuple[str, Params, Params]]:
+    """Every two neighbours along a refined axis whose states differ, neither failed:
+    (axis, params at the lower value, params at the higher value)."""
+    out = []
+    for axis in axes:
+        lines: dict[tuple, list[tuple[float, Params, str]]] = defaultdict(list)
+        for key, state in states.items():
+            params = dict(key)
+            if axis in params:
+                lines[_key(params, axis)].append((params[axis], params, state))
+        for line in lines.values():
+            line.sort(key=lambda t: t[0])
+            for (_, lo, s_lo), (_, hi, s_hi) in pairwise(line):
+                if s_lo is not None and s_hi is not None and s_lo != s_hi:
+                    out.append((axis, lo, hi))
+    return out
+
+
+def next_round(states: dict[tuple, str | None], axes: list[str], min_step: float
+               ) -> list[Params]:
+    """The new points of the next round: the midpoint of every transition whose
+    half-spacing is at least ``min_step``, each once, none already simulated."""
+    new: dict[tuple, Params] = {}
+    for axis, lo, hi in transitions(states, axes):
+        if (hi[axis] - lo[axis]) / 2 < min_step - 1e-9:
+            continue
+        mid = {**lo, axis: _midpoint(lo[axis], hi[axis])}
+        key = _key(mid, "replicate")
+        if key not in states:
+            new[key] = mid
+    return list(new.values())
