@@ -23,12 +23,17 @@ def _key(params: Params, skip: str) -> tuple:
     return tuple(sorted((k, v) for k, v in params.items() if k != skip))
 
 
+def point_key(params: Params) -> tuple:
+    """A point's key: its swept settings without the replicate index."""
+    return _key(params, "replicate")
+
+
 def point_states(rows: Iterable[tuple[Params, str | None]]) -> dict[tuple, str | None]:
-    """One state per point (its params without ``replicate``): the most frequent over
-    its replicates, ``None`` if any replicate failed."""
+    """One state per point (``point_key``): the most frequent over its replicates,
+    ``None`` if any replicate failed."""
     seen: dict[tuple, list[str | None]] = defaultdict(list)
     for params, state in rows:
-        seen[_key(params, "replicate")].append(state)
+        seen[point_key(params)].append(state)
     return {k: None if None in states else Counter(states).most_common(1)[0][0]
             for k, states in seen.items()}
 
@@ -66,7 +71,22 @@ def next_round(states: dict[tuple, str | None], axes: list[str], min_step: float
         if (hi[axis] - lo[axis]) / 2 < min_step - 1e-9:
             continue
         mid = {**lo, axis: _midpoint(lo[axis], hi[axis])}
-        key = _key(mid, "replicate")
+        key = point_key(mid)
         if key not in states:
             new[key] = mid
     return list(new.values())
+
+
+def boundaries(states: dict[tuple, str | None], rounds: dict[tuple, int], axes: list[str]
+               ) -> list[dict[str, Any]]:
+    """Every located transition as a row: the axis, the states on either side, the
+    bracket and its midpoint, the round that closed it (``rounds``: the round of each
+    point), and the other settings."""
+    rows = []
+    for axis, lo, hi in transitions(states, axes):
+        k_lo, k_hi = point_key(lo), point_key(hi)
+        rows.append({"axis": axis, "from_state": states[k_lo], "to_state": states[k_hi],
+                     "low": lo[axis], "high": hi[axis], "midpoint": (lo[axis] + hi[axis]) / 2,
+                     "round": max(rounds[k_lo], rounds[k_hi]),
+                     **{k: v for k, v in lo.items() if k != axis}})
+    return rows

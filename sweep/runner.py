@@ -28,7 +28,7 @@ from joblib import Parallel, delayed
 
 from sweep.config import Config, RunConfig
 from sweep.grid import Point, expand, points_at
-from sweep.refine import next_round, point_states, transitions
+from sweep.refine import boundaries, next_round, point_key, point_states
 from sweep.rundir import RunDir
 from sweep.storage import base_row, git_commit, now, part_state, part_status, write_part
 from sweep.worker import point_spec
@@ -223,40 +223,31 @@ def run_grid(cfg: Config, run_dir: Path) -> Counter:
     refine = cfg.grid.refine
     points = expand(cfg)
     counts = _run_round(points, run_dir, cfg, "round 0: " if refine.levels else "")
-    done = {p.point_id: (p, 0) for p in points}
-    for level in range(1, refine.levels + 1):
-        states = point_states((p.params, part_state(run_dir, p.point_id))
-                              for p, _ in done.values())
-        new = next_round(states, refine.axes, refine.min_step)
+    if not refine.levels:
+        return counts
+    done, rounds = list(points), {point_key(p.params): 0 for p in points}
+    for level in range(1, refine.levels + 2):
+        states = point_states((p.params, part_state(run_dir, p.point_id)) for p in done)
+        new = next_round(states, refine.axes, refine.min_step) if level <= refine.levels else []
         if not new:
             break
         points = points_at(cfg, new)
         counts += _run_round(points, run_dir, cfg, f"round {level}: ")
-        done.update({p.point_id: (p, level) for p in points})
-    if refine.levels:
-        write_boundaries(list(done.values()), run_dir, refine.axes)
+        done += points
+        rounds.update({point_key(p.params): level for p in points})
+    write_boundaries(boundaries(states, rounds, refine.axes), run_dir)
     return counts
 
 
-def write_boundaries(done: list[tuple[Point, int]], run_dir: Path, axes: list[str]) -> Path:
-    """Every located transition: the axis, the states on either side, the bracket and
-    its midpoint, the other settings, and the round that closed the bracket."""
+def write_boundaries(rows: list[dict[str, Any]], run_dir: Path) -> Path:
+    """``boundaries.parquet`` from ``sweep.refine.boundaries``' rows (typed columns
+    when there are none)."""
     import pyarrow as pa
 
     from sweep.storage import write_parquet
 
-    states = point_states((p.params, part_state(run_dir, p.point_id)) for p, _ in done)
-    level = {tuple(sorted((k, v) for k, v in p.params.items() if k != "replicate")): r
-             for p, r in done}
-    rows = []
-    for axis, lo, hi in transitions(states, axes):
-        key_lo, key_hi = (tuple(sorted(d.items())) for d in (lo, hi))
-        rows.append({"axis": axis, "from_state": states[key_lo], "to_state": states[key_hi],
-                     "low": lo[axis], "high": hi[axis], "midpoint": (lo[axis] + hi[axis]) / 2,
-                     "round": max(level[key_lo], level[key_hi]),
-                     **{k: v for k, v in lo.items() if k != axis}})
-    columns = ["axis", "from_state", "to_state", "low", "high", "midpoint", "round"]
-    table = (pa.Table.from_pylist(rows) if rows else
-             pa.table({c: pa.array([], pa.string() if c.endswith(("axis", "state")) else
-                                   pa.float64()) for c in columns}))
+    columns = {"axis": pa.string(), "from_state": pa.string(), "to_state": pa.string(),
+               "low": pa.float64(), "high": pa.float64(), "midpoint": pa.float64(),
+               "round": pa.int64()}
+    table = pa.Table.from_pylist(rows) if rows else pa.schema(columns).empty_table()
     return write_parquet(table, RunDir(run_dir).boundaries)

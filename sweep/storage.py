@@ -112,22 +112,28 @@ def write_part(run_dir: Path, row: dict[str, Any]) -> Path:
                          RunDir(run_dir).part(row["point_id"]))
 
 
-def part_status(run_dir: Path, point_id: str) -> str | None:
-    """"ok", "failed", or None when the point has no readable part."""
+def _part_values(run_dir: Path, point_id: str, columns: list[str]) -> list[Any] | None:
+    """The values of ``columns`` in a point's part; None when it has no readable part."""
     path = RunDir(run_dir).part(point_id)
     if not path.exists():
         return None
     try:
-        return pq.read_table(path, columns=["status"]).column(0)[0].as_py()
+        table = pq.read_table(path, columns=columns)
+        return [table.column(c)[0].as_py() for c in columns]
     except (pa.ArrowException, OSError, KeyError, IndexError):
         return None
 
 
+def part_status(run_dir: Path, point_id: str) -> str | None:
+    """"ok", "failed", or None when the point has no readable part."""
+    values = _part_values(run_dir, point_id, ["status"])
+    return values[0] if values else None
+
+
 def part_state(run_dir: Path, point_id: str) -> str | None:
     """The state of a point whose part says ok; None if it failed or has no part."""
-    if part_status(run_dir, point_id) != "ok":
-        return None
-    return pq.read_table(RunDir(run_dir).part(point_id), columns=["state"]).column(0)[0].as_py()
+    values = _part_values(run_dir, point_id, ["status", "state"])
+    return values[1] if values and values[0] == "ok" else None
 
 
 def error_line(error: str | None, default: str = "no error recorded") -> str:
