@@ -88,10 +88,14 @@ class AnalysisConfig:
 @dataclass
 class RefineConfig:
     """Rounds after the grid that add the midpoint of every two neighbours whose
-    states differ (``sweep.refine``)."""
+    states differ (``sweep.refine``); on when ``min_step`` is set."""
 
-    levels: int = 0  # rounds of refinement after the grid; 0: off
-    min_step: float = 0.125  # a midpoint only while half the spacing is at least this
+    min_step: float | None = None  # a midpoint only while half the spacing is at least this
+    levels: int | None = None  # at most this many rounds after the grid; None: no cap
+
+    @property
+    def on(self) -> bool:
+        return self.min_step is not None and self.levels != 0
     axes: list[str] = field(default_factory=lambda: ["network.g", "network.eta"])
 
 

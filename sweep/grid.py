@@ -142,18 +142,32 @@ def expand(cfg: Config) -> list[Point]:
 
 def _check_refine(grid: GridConfig, axes: dict[str, list[Any]]) -> None:
     r = grid.refine
-    if r.levels < 0:
-        raise ConfigError(f"grid.refine.levels={r.levels}: must be >= 0 (0: off)")
+    if r.levels is not None and r.levels < 0:
+        raise ConfigError(f"grid.refine.levels={r.levels}: must be >= 0 (0: off) or null")
+    if r.min_step is None:
+        if r.levels:
+            raise ConfigError(f"grid.refine.levels={r.levels}: needs grid.refine.min_step, "
+                              "the finest spacing to refine to")
+        return
     if not r.min_step > 0:
         raise ConfigError(f"grid.refine.min_step={r.min_step}: must be > 0")
-    if r.levels == 0:
-        return
     for key in r.axes:
         values = axes.get(key)
         if values is None or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                      for v in values):
             raise ConfigError(f"grid.refine.axes: {key} must be a numeric grid axis; the "
                               f"axes are: {', '.join(axes) or 'none'}")
+
+
+def refine_steps(cfg: Config) -> dict[str, float]:
+    """Each refined axis's grid step: the widest spacing of its grid values. Two points
+    farther apart than this are not neighbours."""
+    axes = flatten_axes(cfg.grid.axes)
+    steps = {}
+    for key in cfg.grid.refine.axes:
+        values = sorted(axes[key])
+        steps[key] = max((b - a for a, b in itertools.pairwise(values)), default=0.0)
+    return steps
 
 
 def points_at(cfg: Config, settings: list[dict[str, Any]]) -> list[Point]:

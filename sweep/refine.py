@@ -3,8 +3,10 @@
 A round's result is a set of points, each a dict of swept settings with a state
 (the most frequent over its replicates; ``None`` for a point that failed). Along
 each refined axis, points that agree on every other setting form a line; on it,
-every two neighbours whose states differ get their midpoint, as long as half their
-spacing is at least the minimum step. The next round runs only the new points.
+two adjacent points are neighbours when they are at most the grid's own step apart
+(farther apart, unsampled ground lies between them). Every two neighbours whose
+states differ get their midpoint, as long as half their spacing is at least the
+minimum step. The next round runs only the new points.
 Pure functions: the runner and the Slurm rounds call them with what the parts say.
 """
 
@@ -43,12 +45,13 @@ def _midpoint(a: float, b: float) -> float:
     return float((Decimal(str(a)) + Decimal(str(b))) / 2)
 
 
-def transitions(states: dict[tuple, str | None], axes: list[str]
+def transitions(states: dict[tuple, str | None], steps: dict[str, float]
                 ) -> list[tuple[str, Params, Params]]:
-    """Every two neighbours along a refined axis whose states differ, neither failed:
-    (axis, params at the lower value, params at the higher value)."""
+    """Every two neighbours along a refined axis (``steps``: each axis's grid step)
+    whose states differ, neither failed: (axis, params at the lower value, params at
+    the higher value)."""
     out = []
-    for axis in axes:
+    for axis, step in steps.items():
         lines: dict[tuple, list[tuple[float, Params, str]]] = defaultdict(list)
         for key, state in states.items():
             params = dict(key)
@@ -57,17 +60,18 @@ def transitions(states: dict[tuple, str | None], axes: list[str]
         for line in lines.values():
             line.sort(key=lambda t: t[0])
             for (_, lo, s_lo), (_, hi, s_hi) in pairwise(line):
-                if s_lo is not None and s_hi is not None and s_lo != s_hi:
+                if (s_lo is not None and s_hi is not None and s_lo != s_hi
+                        and hi[axis] - lo[axis] <= step + 1e-9):
                     out.append((axis, lo, hi))
     return out
 
 
-def next_round(states: dict[tuple, str | None], axes: list[str], min_step: float
+def next_round(states: dict[tuple, str | None], steps: dict[str, float], min_step: float
                ) -> list[Params]:
     """The new points of the next round: the midpoint of every transition whose
     half-spacing is at least ``min_step``, each once, none already simulated."""
     new: dict[tuple, Params] = {}
-    for axis, lo, hi in transitions(states, axes):
+    for axis, lo, hi in transitions(states, steps):
         if (hi[axis] - lo[axis]) / 2 < min_step - 1e-9:
             continue
         mid = {**lo, axis: _midpoint(lo[axis], hi[axis])}
@@ -77,13 +81,13 @@ def next_round(states: dict[tuple, str | None], axes: list[str], min_step: float
     return list(new.values())
 
 
-def boundaries(states: dict[tuple, str | None], rounds: dict[tuple, int], axes: list[str]
-               ) -> list[dict[str, Any]]:
+def boundaries(states: dict[tuple, str | None], rounds: dict[tuple, int],
+               steps: dict[str, float]) -> list[dict[str, Any]]:
     """Every located transition as a row: the axis, the states on either side, the
     bracket and its midpoint, the round that closed it (``rounds``: the round of each
     point), and the other settings."""
     rows = []
-    for axis, lo, hi in transitions(states, axes):
+    for axis, lo, hi in transitions(states, steps):
         k_lo, k_hi = point_key(lo), point_key(hi)
         rows.append({"axis": axis, "from_state": states[k_lo], "to_state": states[k_hi],
                      "low": lo[axis], "high": hi[axis], "midpoint": (lo[axis] + hi[axis]) / 2,

@@ -27,7 +27,7 @@ import psutil
 from joblib import Parallel, delayed
 
 from sweep.config import Config, RunConfig
-from sweep.grid import Point, expand, points_at
+from sweep.grid import Point, expand, points_at, refine_steps
 from sweep.refine import boundaries, next_round, point_key, point_states
 from sweep.rundir import RunDir
 from sweep.storage import base_row, git_commit, now, part_state, part_status, write_part
@@ -217,25 +217,29 @@ def _run_round(points: list[Point], run_dir: Path, cfg: Config, label: str) -> C
 
 
 def run_grid(cfg: Config, run_dir: Path) -> Counter:
-    """Expand the grid, skip the points already done in ``run_dir``, run the rest; then
-    ``grid.refine.levels`` rounds of midpoints where the states change, each round
+    """Expand the grid, skip the points already done in ``run_dir``, run the rest; then,
+    with ``grid.refine`` on, rounds of midpoints where the states change, each round
     only its new points (resumed the same way), and ``boundaries.parquet``."""
     refine = cfg.grid.refine
     points = expand(cfg)
-    counts = _run_round(points, run_dir, cfg, "round 0: " if refine.levels else "")
-    if not refine.levels:
+    counts = _run_round(points, run_dir, cfg, "round 0: " if refine.on else "")
+    if not refine.on:
         return counts
+    steps = refine_steps(cfg)
     done, rounds = list(points), {point_key(p.params): 0 for p in points}
-    for level in range(1, refine.levels + 2):
+    level = 0
+    while True:
         states = point_states((p.params, part_state(run_dir, p.point_id)) for p in done)
-        new = next_round(states, refine.axes, refine.min_step) if level <= refine.levels else []
+        level += 1
+        capped = refine.levels is not None and level > refine.levels
+        new = [] if capped else next_round(states, steps, refine.min_step)
         if not new:
             break
         points = points_at(cfg, new)
         counts += _run_round(points, run_dir, cfg, f"round {level}: ")
         done += points
         rounds.update({point_key(p.params): level for p in points})
-    write_boundaries(boundaries(states, rounds, refine.axes), run_dir)
+    write_boundaries(boundaries(states, rounds, steps), run_dir)
     return counts
 
 

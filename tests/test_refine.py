@@ -14,10 +14,10 @@ def _map(gs, etas, state_of) -> dict:
     return point_states(rows)
 
 
-def _refine(states, min_step, rounds=10, state_of=None):
+def _refine(states, steps, min_step, rounds=10, state_of=None):
     """Run rounds to completion on a synthetic map: new points get ``state_of``."""
     for r in range(rounds):
-        new = next_round(states, [G, ETA], min_step)
+        new = next_round(states, steps, min_step)
         if not new:
             return states, r
         states = {**states, **point_states(
@@ -29,11 +29,12 @@ def test_a_vertical_boundary_gets_bracketed_to_the_minimum_step():
     def state_of(g, e):
         return "SR" if g < 3.3 else "AI"
     start = _map([2.0, 2.5, 3.0, 3.5, 4.0], [1.0, 2.0], state_of)
-    states, rounds = _refine(start, 0.125, state_of=state_of)
+    steps = {G: 0.5, ETA: 1.0}
+    states, rounds = _refine(start, steps, 0.125, state_of=state_of)
     assert rounds == 2  # 3.25 at 0.25 spacing, then 3.375 (half-spacing 0.125)
     new = sorted(set(dict(k)[G] for k in states) - {2.0, 2.5, 3.0, 3.5, 4.0})
     assert new == [3.25, 3.375]
-    brackets = {(lo[G], hi[G]) for _, lo, hi in transitions(states, [G, ETA])}
+    brackets = {(lo[G], hi[G]) for _, lo, hi in transitions(states, steps)}
     assert brackets == {(3.25, 3.375)}  # on both rows, 0.125 wide, around 3.3
 
 
@@ -42,8 +43,9 @@ def test_a_diagonal_boundary_is_refined_along_both_axes_and_only_there():
         return "SI-fast" if e > 6.5 - 0.5 * g else "AI"
     gs, etas = np.arange(2.0, 8.01, 1.0), np.arange(0.5, 4.01, 1.0)
     start = _map(gs, etas, state_of)
-    states, _ = _refine(start, 0.25, state_of=state_of)
-    for axis, lo, hi in transitions(states, [G, ETA]):
+    steps = {G: 1.0, ETA: 1.0}
+    states, _ = _refine(start, steps, 0.25, state_of=state_of)
+    for axis, lo, hi in transitions(states, steps):
         assert hi[axis] - lo[axis] <= 0.25 + 1e-9
         # The true boundary crosses the bracket: eta* = 6.5 - 0.5 g, g* = 13 - 2 eta.
         cross = 6.5 - 0.5 * lo[G] if axis == ETA else 13 - 2 * lo[ETA]
@@ -57,16 +59,17 @@ def test_failed_points_make_no_neighbours_and_replicates_vote():
     rows += [({G: 4.0, ETA: 1.0, "replicate": 0}, "AI"), ({G: 5.0, ETA: 1.0, "replicate": 0}, None)]
     states = point_states(rows)
     assert states[((ETA, 1.0), (G, 3.0))] == "SR"
-    assert [p[G] for p in next_round(states, [G], 0.125)] == [3.5]  # not 4.5: 5 failed
+    assert [p[G] for p in next_round(states, {G: 1.0}, 0.125)] == [3.5]  # not 4.5: 5 failed
 
 
 def test_a_midpoint_reached_twice_is_planned_once_and_a_done_point_never():
     states = point_states([({G: g, ETA: e, "replicate": 0}, s) for g, e, s in [
         (3.0, 1.0, "SR"), (4.0, 1.0, "AI"), (3.0, 2.0, "SR"), (4.0, 2.0, "AI"),
         (3.5, 1.0, "AI")]])
-    planned = next_round(states, [G, ETA], 0.125)
+    steps = {G: 1.0, ETA: 1.0}
+    planned = next_round(states, steps, 0.125)
     assert sorted((p[G], p[ETA]) for p in planned) == [(3.25, 1.0), (3.5, 2.0)]
-    assert next_round(states, [G, ETA], 0.6) == []  # half of 1.0 is below 0.6
+    assert next_round(states, steps, 0.6) == []  # half of 1.0 is below 0.6
 
 
 def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(tmp_path):
@@ -88,14 +91,14 @@ def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(tmp_path)
                           for _, r in df.iterrows())
     # Every point beyond the grid is the midpoint of two simulated neighbours that differ,
     # and nothing is left to refine at half-spacings of 0.5 or more.
-    assert next_round(states, [G], 0.5) == []
+    assert next_round(states, {G: 6.0}, 0.5) == []
     gs = sorted(df[G])
     for g in set(gs) - {2.0, 8.0}:
         below, above = max(x for x in gs if x < g), min(x for x in gs if x > g)
         assert np.isclose(g, (below + above) / 2) or any(
             np.isclose(g, (a + b) / 2) for a in gs for b in gs if a < g < b)
     located = pd.read_parquet(run_dir / "boundaries.parquet")
-    expected = {(lo[G], hi[G]) for _, lo, hi in transitions(states, [G])}
+    expected = {(lo[G], hi[G]) for _, lo, hi in transitions(states, {G: 6.0})}
     assert set(zip(located.low, located.high, strict=True)) == expected
     again = sweep(run_dir, *args)
     assert again.returncode == 0 and "to run" in again.stderr
@@ -105,7 +108,7 @@ def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(tmp_path)
 def test_refine_needs_numeric_grid_axes():
     from tests.helpers import run_cli
 
-    out = run_cli("-m", "sweep", "grid.refine.levels=1", "grid.refine.axes=[network.D]")
+    out = run_cli("-m", "sweep", "grid.refine.min_step=0.25", "grid.refine.axes=[network.D]")
     assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1] == (
         "error: grid.refine.axes: network.D must be a numeric grid axis; the axes are: "
