@@ -173,6 +173,84 @@ def boundary_positions(df: pd.DataFrame, lines: pd.DataFrame) -> list[str]:
     return out
 
 
+_SHORT = {G: "g", ETA: "eta"}
+# The theory's line between two simulated states (either way round).
+_LINE_BETWEEN = {frozenset((state, other)): line
+                 for line, state in (("SR", "SR"), ("SI-fast", "SI-fast"), ("SI-slow", "SI-slow"))
+                 for other in ("AI", "AR")}
+
+
+def line_between(a: str, b: str) -> str | None:
+    """The theoretical line that a transition from state ``a`` to ``b`` should lie on:
+    onset for quiescent against any active state; None where the theory has none."""
+    if a != b and "quiescent" in (a, b):
+        return "onset"
+    return _LINE_BETWEEN.get(frozenset((a, b)))
+
+
+def distance_to(ln: pd.DataFrame, g: float, eta: float) -> float:
+    """The shortest distance in the (g, eta) plane from (g, eta) to the polyline ``ln``."""
+    xy = ln[["g", "eta"]].to_numpy(dtype=float)
+    p = np.array([g, eta])
+    if len(xy) == 1:
+        return float(np.hypot(*(p - xy[0])))
+    a, b = xy[:-1], xy[1:]
+    ab = b - a
+    t = np.clip(((p - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-300), 0, 1)
+    return float(np.hypot(*(p - (a + t[:, None] * ab)).T).min())
+
+
+def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """``boundaries.parquet`` (a refined sweep's transitions) with, for each, the
+    theory's line between its two states, where that line crosses the bracket's row or
+    column (``theory_at``, the crossing nearest the bracket; NaN if it does not cross
+    it) and the distance from the bracket's midpoint to the line's curve."""
+    rows = []
+    for _, b in found.iterrows():
+        name = line_between(b.from_state, b.to_state)
+        ln = lines[lines.line == name]
+        other = ETA if b.axis == G else G
+        mid = {b.axis: b.midpoint, other: b[other]}
+        at, dist = np.nan, np.nan
+        if not ln.empty:
+            named = ln.rename(columns={"g": G, "eta": ETA})
+            hits = _on_line(named, other, b[other], b.axis)
+            at = min(hits, key=lambda h: abs(h - b.midpoint)) if hits else np.nan
+            dist = distance_to(ln, mid[G], mid[ETA])
+        rows.append({"line": name, "theory_at": at, "distance": dist})
+    return pd.concat([found.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+
+
+def boundary_report(located: pd.DataFrame, within: float = 0.25) -> list[str]:
+    """Per theoretical line, how many located boundaries lie within ``within`` of it;
+    then every located boundary."""
+    lines = [f"located boundaries (grid.refine): {len(located)}; distance from each "
+             f"bracket's midpoint to the theory's line between its two states"]
+    for name, sub in located.dropna(subset=["line"]).groupby("line"):
+        if sub.distance.isna().all():
+            lines.append(f"  {name}: {len(sub)} located; the theory has no {name} line in "
+                         "the plane for this network")
+            continue
+        close = (sub.distance <= within).sum()
+        lines.append(f"  {name}: {close}/{len(sub)} within {within:g}, median distance "
+                     f"{sub.distance.median():.3f}, max {sub.distance.max():.3f}")
+    if located.line.isna().any():
+        pairs = located[located.line.isna()].apply(
+            lambda r: f"{r.from_state}->{r.to_state}", axis=1).value_counts()
+        lines.append("  no theoretical line between: " + ", ".join(
+            f"{p} ({n})" for p, n in pairs.items()))
+    for _, b in located.sort_values(["line", "axis", G, ETA], na_position="last").iterrows():
+        other = ETA if b.axis == G else G
+        theory = (f"line {b.line} at {b.theory_at:.3f}" if pd.notna(b.theory_at) else
+                  "no line" if pd.isna(b.line) else f"no {b.line} line" if pd.isna(b.distance)
+                  else f"line {b.line} does not cross here")
+        dist = f", distance {b.distance:.3f}" if pd.notna(b.distance) else ""
+        lines.append(f"  {_SHORT[other]}={b[other]:g}: {b.from_state} -> {b.to_state} "
+                     f"between {_SHORT[b.axis]} {b.low:g} and {b.high:g} (round {b['round']}); "
+                     f"{theory}{dist}")
+    return lines
+
+
 def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
     """State agreement per theory state and the AI-region rate and CV, for one model's
     columns (``state``, ``rate``, ``cv``) of the far points."""
@@ -230,12 +308,17 @@ def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
 
 
 def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
-                   reference: pd.DataFrame | None = None) -> str:
+                   reference: pd.DataFrame | None = None,
+                   found: pd.DataFrame | None = None) -> str:
     """The agreement report of a MOOSE run (``model_scores``), with the neuron rule that
-    produced it. With ``reference`` (``sweep.reference.reference_run``: the same points
-    simulated by the numpy reference of Brunel's neuron), how far MOOSE is from it."""
-    text = [*model_scores(cmp, "MOOSE"), *boundary_positions(cmp, lines),
-            f"neuron rule: {NEURON_RULE_NOTE}"]
+    produced it; the simulated transitions against the theory's lines: a refined
+    sweep's located boundaries (``found``, its ``boundaries.parquet``), else along the
+    grid's rows and columns. With ``reference`` (``sweep.reference.reference_run``:
+    the same points simulated by the numpy reference of Brunel's neuron), how far
+    MOOSE is from it."""
+    where = (boundary_report(located_boundaries(found, lines)) if found is not None
+             else boundary_positions(cmp, lines))
+    text = [*model_scores(cmp, "MOOSE"), *where, f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None:
         text.append("numpy reference on the same instances: not run "
                     "(python -m sweep.reference --run RUN_DIR)")
@@ -254,6 +337,9 @@ def write_agreement(df: pd.DataFrame, run_dir: Path) -> str:
     lines = lines_for(df, run_dir)
     ref_path = RunDir(run_dir).reference
     reference = pd.read_parquet(ref_path) if ref_path.exists() else None
-    text = agreement_text(compare(df, theory_grid(df, run_dir), lines), lines, reference)
+    found_path = RunDir(run_dir).boundaries
+    found = pd.read_parquet(found_path) if found_path.exists() else None
+    text = agreement_text(compare(df, theory_grid(df, run_dir), lines), lines, reference,
+                          found)
     write_text(RunDir(run_dir).agreement, text + "\n")
     return text

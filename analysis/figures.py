@@ -42,11 +42,45 @@ def _edges(values: np.ndarray) -> np.ndarray:
 
 
 def _mesh(ax: plt.Axes, cells: pd.DataFrame, values: pd.Series, **kwargs):
-    """Draw one cell per (g, eta) point; cells without a point stay blank."""
+    """Draw the points' values over the (g, eta) plane: a full grid as one cell per
+    point (cells without a point stay blank); a refined sweep's points as the part of
+    the plane nearer to each point than to any other (distances in units of the
+    finest spacing of each axis), so that the points added along a boundary own cells
+    as small as their spacing."""
     gs, etas = np.sort(cells[G].unique()), np.sort(cells[ETA].unique())
-    z = np.full((etas.size, gs.size), np.nan)
-    z[np.searchsorted(etas, cells[ETA]), np.searchsorted(gs, cells[G])] = values
-    return ax.pcolormesh(_edges(gs), _edges(etas), np.ma.masked_invalid(z), **kwargs)
+    if len(cells) >= gs.size * etas.size:
+        z = np.full((etas.size, gs.size), np.nan)
+        z[np.searchsorted(etas, cells[ETA]), np.searchsorted(gs, cells[G])] = values
+        return ax.pcolormesh(_edges(gs), _edges(etas), np.ma.masked_invalid(z), **kwargs)
+    from scipy.spatial import cKDTree
+
+    unit = np.array([np.diff(gs).min(), np.diff(etas).min()])
+    pad = np.array([np.diff(gs).max(), np.diff(etas).max()]) / 2
+    ex, ey = (np.arange(lo - p, hi + p + u / 8, u / 4) for lo, hi, p, u in
+              ((gs[0], gs[-1], pad[0], unit[0]), (etas[0], etas[-1], pad[1], unit[1])))
+    cx, cy = np.meshgrid((ex[1:] + ex[:-1]) / 2, (ey[1:] + ey[:-1]) / 2)
+    tree = cKDTree(cells[[G, ETA]].to_numpy(dtype=float) / unit)
+    nearest = tree.query(np.column_stack([cx.ravel(), cy.ravel()]) / unit)[1]
+    z = np.asarray(values, dtype=float)[nearest].reshape(cx.shape)
+    return ax.pcolormesh(ex, ey, np.ma.masked_invalid(z), **kwargs)
+
+
+def _extent(cells: pd.DataFrame) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The plane drawn for ``cells``: half a grid step beyond the outer points."""
+    out = []
+    for axis in (G, ETA):
+        v = np.sort(cells[axis].unique())
+        pad = np.diff(v).max() / 2 if v.size > 1 else 0.5
+        out.append((v[0] - pad, v[-1] + pad))
+    return tuple(out)
+
+
+def draw_found(ax: plt.Axes, found: pd.DataFrame) -> None:
+    """A refined sweep's located boundaries: each bracket as a segment across it."""
+    for i, (_, b) in enumerate(found.iterrows()):
+        xy = ([b.low, b.high], [b[ETA]] * 2) if b.axis == G else ([b[G]] * 2, [b.low, b.high])
+        ax.plot(*xy, color="white", lw=2.5, solid_capstyle="butt",
+                label="located boundary (bracket)" if i == 0 else None)
 
 
 LINE_STYLE = {"SR": {"color": "black", "lw": 1.8},
@@ -100,11 +134,13 @@ def _against(ax: plt.Axes, merged: pd.DataFrame, x: str, y: str, log: bool) -> N
 
 def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
                   theory_map: pd.DataFrame | None = None,
-                  lines: pd.DataFrame | None = None) -> Path:
+                  lines: pd.DataFrame | None = None, found: pd.DataFrame | None = None
+                  ) -> Path:
     """States, rate, CV and the rhythm's envelope CV over the (g, eta) plane; with the
     theory (``theory_map`` from ``analysis.agreement.theory_grid``, ``lines`` from
     ``lines_for``): its lines on every map, its states, and the simulated rate and CV
-    against the theory's."""
+    against the theory's; with ``found`` (a refined sweep's ``boundaries.parquet``),
+    the located boundaries on the state map."""
     cells = agreement_cells(df)
     ncols = 3 if theory_map is not None else 2
     fig, axes = plt.subplots(2, ncols, figsize=(5.5 * ncols, 9), constrained_layout=True)
@@ -114,8 +150,11 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     _mesh(ax, cells, codes, cmap=_state_cmap(names),
           vmin=-0.5, vmax=len(names) - 0.5)
     present = [s for s in names if s in set(cells["state"])]
-    ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
-              loc="upper left", fontsize=8, framealpha=0.8)
+    # An artist of its own, so that the theory's legend does not replace it.
+    ax.add_artist(ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
+                            loc="upper left", fontsize=8, framealpha=0.8))
+    if len(cells) < cells[G].nunique() * cells[ETA].nunique():  # a refined sweep
+        ax.plot(cells[G], cells[ETA], "k.", ms=2, label="simulated point")
     ax.set_title("simulated state (lines: theory)" if lines is not None else "simulated state")
     panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm(), "viridis"),
               (axes[1, 0], "cv_isi", "CV of ISI", None, "viridis"),
@@ -151,11 +190,12 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
         _against(axes[1, 2], merged, "cv", "cv_isi", log=False)
         axes[1, 2].set(xlabel="theory's CV of ISI (white-noise input)",
                        ylabel="simulated CV of ISI", title="CV against the theory's")
+    if found is not None:
+        draw_found(axes[0, 0], found)
     if lines is not None:
         for ax in plane:
             draw_lines(ax, lines, legend=ax is axes[0, 0])
-            ax.set_xlim(_edges(np.sort(cells[G].unique()))[[0, -1]])
-            ax.set_ylim(_edges(np.sort(cells[ETA].unique()))[[0, -1]])
+            ax.set(xlim=_extent(cells)[0], ylim=_extent(cells)[1])
     for ax in plane:
         ax.set_xlabel("g (relative strength of inhibition)")
         ax.set_ylabel("η = ν_ext / ν_thr")
@@ -228,7 +268,9 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
             cache = run_dir if not others else None
             theory_map, lines = theory_grid(sub, cache), lines_for(sub, cache)
         path = RunDir(run_dir).phase_diagram(label.replace(", ", "_"))
-        out.append(phase_diagram(sub, path, title, theory_map, lines))
+        found = RunDir(run_dir).boundaries
+        found = pd.read_parquet(found) if found.exists() and not others else None
+        out.append(phase_diagram(sub, path, title, theory_map, lines, found))
     f8 = fig8(df, run_dir, RunDir(run_dir).fig8) if "spikes_file" in df else None
     return out + ([f8] if f8 else [])
 

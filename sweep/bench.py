@@ -14,6 +14,10 @@ of NEST's. ``--check`` runs the numpy reference of Brunel's neuron on the same
 instance and says whether MOOSE's spike trains are identical to it. ``--out FILE``
 appends each result as a JSON line.
 
+``python -m sweep.bench --refined RUN_DIR``: a refined sweep (``grid.refine``), from its
+dataset: points, simulated seconds and point wall seconds against the uniform grid of
+its final resolution, and each located boundary against the theory's line.
+
 ``python -m sweep.bench --sweep [--sizes 2500] [--replicates 4]``: the framework. Runs
 ``replicates`` equal-cost points ((5, 2), other seeds) through the sweep runner with
 1 and then 2 workers, and prints the framework overhead (everything but
@@ -113,6 +117,66 @@ def sweep_bench(n: int, replicates: int, extra: list[str]) -> None:
     print(f"  parallel efficiency with 2 workers: {walls[1] / (2 * walls[2]):.1%}")
 
 
+def refined_bench(run_dir: Path) -> list[str]:
+    """A refined run's cost against the uniform grid of its final resolution (points,
+    simulated seconds, point wall seconds, wall time), and each located boundary against
+    the theory's line between its two states."""
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    from analysis.agreement import boundary_report, lines_for, located_boundaries
+    from sweep.config import from_dictconfig
+    from sweep.grid import expand, flatten_axes, refine_steps
+    from sweep.rundir import RunDir
+    from sweep.storage import load
+
+    rd = RunDir(run_dir)
+    if not (rd.results.exists() and rd.boundaries.exists()):
+        raise UsageError(f"{run_dir}: needs results.parquet and boundaries.parquet (a "
+                         "refined run, gathered)")
+    df, meta = load(run_dir)
+    cfg = from_dictconfig(OmegaConf.create(meta["run_config"] or "{}"))
+    refine = cfg.grid.refine
+    if not refine.on:
+        raise UsageError(f"{run_dir}: grid.refine is off in its config")
+    found, steps = pd.read_parquet(rd.boundaries), refine_steps(cfg)
+    grid_ids = {p.point_id for p in expand(cfg)}
+    first = df[df.point_id.isin(grid_ids)]
+    rest = df[~df.point_id.isin(grid_ids)]
+    uniform, axes_text = max(len(cfg.grid.points), 1) * cfg.grid.replicates, []
+    for key, values in flatten_axes(cfg.grid.axes).items():
+        if key in refine.axes:
+            along = found[found.axis == key]
+            res = float((along.high - along.low).min()) if len(along) else steps[key]
+            uniform *= round((max(values) - min(values)) / res) + 1
+            axes_text.append(f"{key.split('.')[-1]} at {res:g}")
+        else:
+            uniform *= len(values)
+    sim_s = df["sim.duration"].iloc[0] / 1000
+    wall = df.total_s.sum()
+    estimate = uniform * first.total_s.mean()
+
+    def span(rows: pd.DataFrame) -> str:
+        if rows.empty:
+            return "none"
+        minutes = (rows.finished_at.max() - rows.started_at.min()).total_seconds() / 60
+        return f"{len(rows)} points, {minutes:.1f} min from first start to last finish"
+
+    return [
+        f"refined run {run_dir}: grid.refine.min_step={refine.min_step:g}, axes "
+        f"{', '.join(refine.axes)}; {int(found['round'].max()) if len(found) else 0} rounds "
+        f"after the grid",
+        f"points: {len(df)} (grid {len(first)}, refinement {len(rest)}) against {uniform} "
+        f"for the uniform grid ({', '.join(axes_text)}): {len(df) / uniform:.1%}",
+        f"simulated seconds: {len(df) * sim_s:.0f} against {uniform * sim_s:.0f}: "
+        f"{len(df) / uniform:.1%}",
+        f"point wall seconds (sum over points): {wall / 3600:.2f} h against {estimate / 3600:.2f}"
+        f" h estimated (the grid's mean per point x {uniform}): {wall / estimate:.1%}",
+        f"wall time: grid: {span(first)}; refinement rounds: {span(rest)}",
+        *boundary_report(located_boundaries(found, lines_for(df, run_dir))),
+    ]
+
+
 @command
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -125,8 +189,14 @@ def main(argv: list[str]) -> int:
                     help="compare MOOSE's spikes with the numpy reference's")
     ap.add_argument("--sweep", action="store_true", help="benchmark the sweep framework")
     ap.add_argument("--replicates", type=int, default=4, help="points per --sweep run")
+    ap.add_argument("--refined", type=Path, metavar="RUN_DIR",
+                    help="a refined run's cost against the uniform grid, and its "
+                         "boundaries against the theory")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. sim.duration=600")
     args = ap.parse_args(argv)
+    if args.refined:
+        print("\n".join(refined_bench(args.refined)))
+        return 0
     if args.sweep:
         for n in args.sizes:
             sweep_bench(n, args.replicates, args.overrides)

@@ -85,12 +85,12 @@ def boundaries(states: dict[tuple, str | None], rounds: dict[tuple, int],
                steps: dict[str, float]) -> list[dict[str, Any]]:
     """Every located transition as a row: the axis, the states on either side, the
     bracket and its midpoint, the round that closed it (``rounds``: the round of each
-    point), and the other settings."""
+    point), and the settings where it lies (the axis's at the midpoint)."""
     rows = []
     for axis, lo, hi in transitions(states, steps):
         k_lo, k_hi = point_key(lo), point_key(hi)
+        mid = (lo[axis] + hi[axis]) / 2
         rows.append({"axis": axis, "from_state": states[k_lo], "to_state": states[k_hi],
-                     "low": lo[axis], "high": hi[axis], "midpoint": (lo[axis] + hi[axis]) / 2,
-                     "round": max(rounds[k_lo], rounds[k_hi]),
-                     **{k: v for k, v in lo.items() if k != axis}})
+                     "low": lo[axis], "high": hi[axis], "midpoint": mid,
+                     "round": max(rounds[k_lo], rounds[k_hi]), **lo, axis: mid})
     return rows

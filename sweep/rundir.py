@@ -11,8 +11,8 @@
     reference.parquet           the points rerun by the numpy reference
     agreement.txt               the run against the theory
     phase_diagram[_<label>].png, fig8.png   figures
-    slurm/                      array jobs: manifest, config, sbatch script, job ids,
-                                lock, task logs
+    slurm/                      array jobs: manifest, config, array and next-job
+                                scripts, job ids, lock, task logs
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class RunDir:
     manifest = _at("slurm", "manifest.json")
     slurm_config = _at("slurm", "config.yaml")
     sbatch_script = _at("slurm", "array.sbatch")
+    next_script = _at("slurm", "next.sbatch")
     slurm_jobs = _at("slurm", "jobs.json")
     slurm_logs = _at("slurm", "logs")
     slurm_lock = _at("slurm", ".lock")

@@ -216,30 +216,36 @@ def _run_round(points: list[Point], run_dir: Path, cfg: Config, label: str) -> C
     return run_points(todo, run_dir, cfg.run)
 
 
+def refine_round(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]],
+                 level: int) -> list[Point]:
+    """After the rounds so far (``rounds``: point id -> (point, its round)), write
+    ``boundaries.parquet`` and return the points of round ``level``: the midpoints
+    where the states change (``sweep.refine``); none once the refinement is done."""
+    refine, steps = cfg.grid.refine, refine_steps(cfg)
+    states = point_states((p.params, part_state(run_dir, i)) for i, (p, _) in rounds.items())
+    first = {}
+    for p, r in rounds.values():
+        key = point_key(p.params)
+        first[key] = min(r, first.get(key, r))
+    write_boundaries(boundaries(states, first, steps), run_dir)
+    if refine.levels is not None and level > refine.levels:
+        return []
+    return points_at(cfg, next_round(states, steps, refine.min_step))
+
+
 def run_grid(cfg: Config, run_dir: Path) -> Counter:
     """Expand the grid, skip the points already done in ``run_dir``, run the rest; then,
     with ``grid.refine`` on, rounds of midpoints where the states change, each round
     only its new points (resumed the same way), and ``boundaries.parquet``."""
-    refine = cfg.grid.refine
     points = expand(cfg)
-    counts = _run_round(points, run_dir, cfg, "round 0: " if refine.on else "")
-    if not refine.on:
-        return counts
-    steps = refine_steps(cfg)
-    done, rounds = list(points), {point_key(p.params): 0 for p in points}
-    level = 0
-    while True:
-        states = point_states((p.params, part_state(run_dir, p.point_id)) for p in done)
-        level += 1
-        capped = refine.levels is not None and level > refine.levels
-        new = [] if capped else next_round(states, steps, refine.min_step)
-        if not new:
-            break
-        points = points_at(cfg, new)
+    on = cfg.grid.refine.on
+    counts = _run_round(points, run_dir, cfg, "round 0: " if on else "")
+    rounds = {p.point_id: (p, 0) for p in points}
+    level = 1
+    while on and (points := refine_round(cfg, run_dir, rounds, level)):
         counts += _run_round(points, run_dir, cfg, f"round {level}: ")
-        done += points
-        rounds.update({point_key(p.params): level for p in points})
-    write_boundaries(boundaries(states, rounds, steps), run_dir)
+        rounds.update({p.point_id: (p, level) for p in points})
+        level += 1
     return counts
 
 

@@ -6,10 +6,15 @@ grid on the submitting machine and writes, into the run directory, ``slurm/manif
 points each) and ``slurm/array.sbatch`` (``--array=0-K%P``, one shard per task), then
 submits it (``--dry-run``: only writes them). Each task runs ``python -m sweep.slurm task
 RUN_DIR``: the points of its shard that are not done, each in its own process as in a
-local sweep, writing parts into the run directory. ``python -m sweep.gather RUN_DIR``
-builds the dataset. ``status RUN_DIR`` counts done, failed and pending points (and the
-tasks still queued or running); ``resubmit RUN_DIR`` submits the shards that have missing
-or failed points and no task in the queue.
+local sweep, writing parts into the run directory. With the array goes a small
+"next" job that starts when every task has ended (``afterany``) and runs ``advance``:
+with ``grid.refine`` on, it writes ``boundaries.parquet`` and submits the next round
+(the midpoints where the states change, ``sweep.refine``) as a new array with its own
+next job; then it gathers the dataset, its figures and its agreement report
+(``python -m sweep.gather``), so a run ends with its dataset without a person in the
+loop. ``status RUN_DIR`` counts done, failed and pending points per round (and the
+jobs still queued or running); ``resubmit RUN_DIR`` submits the shards that have
+missing or failed points and no task in the queue, with a next job after them.
 
 Points keep the ids and seeds of a local run of the same config (``sweep.grid``), so the
 datasets are the same apart from timing and host columns.
@@ -92,6 +97,25 @@ def sbatch_script(sl: SlurmConfig, run_dir: Path, n_tasks: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def next_script(cfg: Config, run_dir: Path) -> str:
+    """The next job's script: advance the sweep (the next round, if any), then gather
+    what is there (with the theory unless ``run.theory`` is off); it fails when a
+    round is incomplete or points failed."""
+    sl = cfg.slurm
+    root = Path(__file__).resolve().parent.parent
+    options = ["--cpus-per-task=1", f"--mem-per-cpu={sl.mem_mb}M", f"--time={sl.time}"]
+    if sl.partition:
+        options.append(f"--partition={sl.partition}")
+    run = shlex.quote(str(run_dir))
+    python = shlex.quote(sys.executable)
+    lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in [*options, *sl.extra]),
+             f"export PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}}",
+             f"{python} -m sweep.slurm advance {run}", "advanced=$?",
+             f"{python} -m sweep.gather {run}{'' if cfg.run.theory else ' --no-theory'}"
+             " || exit $?", "exit $advanced"]
+    return "\n".join(lines) + "\n"
+
+
 def slurm_seconds(t: str) -> int:
     """Seconds of a Slurm time ("M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S")."""
     days, _, rest = t.rpartition("-")
@@ -124,9 +148,25 @@ def max_array_size() -> int:
     return 1001  # Slurm's default
 
 
+def _entries(points: list[Point], level: int) -> list[dict[str, Any]]:
+    return [{"point_id": p.point_id, "params": p.params, "round": level,
+             "config": dataclasses.asdict(p.config)} for p in points]
+
+
+def add_round(manifest: dict[str, Any], points: list[Point], level: int) -> list[int]:
+    """Append round ``level``'s points and their shards to the manifest; returns the
+    new shards' indices."""
+    first, start = len(manifest["points"]), len(manifest["shards"])
+    manifest["points"] += _entries(points, level)
+    per_task = manifest["slurm"]["points_per_task"]
+    manifest["shards"] += [[first + i for i in shard]
+                           for shard in shards(len(points), per_task)]
+    return list(range(start, len(manifest["shards"])))
+
+
 def write_submission(cfg: Config, overrides: list[str], composed: DictConfig, run_dir: Path,
                      points: list[Point]) -> dict[str, Any]:
-    """Write the manifest of ``points``, the composed config and the sbatch script."""
+    """Write the manifest of ``points`` (round 0), the composed config and the scripts."""
     from omegaconf import OmegaConf
 
     manifest = {
@@ -134,15 +174,15 @@ def write_submission(cfg: Config, overrides: list[str], composed: DictConfig, ru
         "created_at": datetime.now().astimezone().isoformat(),
         "run": dataclasses.asdict(cfg.run),
         "slurm": dataclasses.asdict(cfg.slurm),
-        "points": [{"point_id": p.point_id, "params": p.params,
-                    "config": dataclasses.asdict(p.config)} for p in points],
-        "shards": shards(len(points), cfg.slurm.points_per_task),
+        "points": [], "shards": [], "complete": False,
     }
+    add_round(manifest, points, 0)
     rd = RunDir(run_dir)
     rd.slurm_logs.mkdir(parents=True, exist_ok=True)
     write_text(rd.manifest, json.dumps(manifest, indent=1))
     write_text(rd.slurm_config, OmegaConf.to_yaml(composed))
     write_text(rd.sbatch_script, sbatch_script(cfg.slurm, run_dir, len(manifest["shards"])))
+    write_text(rd.next_script, next_script(cfg, run_dir))
     return manifest
 
 
@@ -153,19 +193,37 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def _record(run_dir: Path, job: dict[str, Any]) -> str:
+    jobs_file = RunDir(run_dir).slurm_jobs
+    jobs = json.loads(jobs_file.read_text()) if jobs_file.exists() else []
+    jobs.append({**job, "submitted_at": datetime.now().astimezone().isoformat()})
+    write_text(jobs_file, json.dumps(jobs, indent=1))
+    return job["job_id"]
+
+
 def submit_array(run_dir: Path, indices: list[int], max_running: int) -> str:
     """sbatch the run's script for the given shards; records and returns the job id."""
     logs = str(RunDir(run_dir).slurm_logs).replace("%", "%%")  # sbatch expands % patterns
     out = _slurm("sbatch", "--parsable", f"--array={array_spec(indices, max_running)}",
                  f"--job-name=brunel-{run_dir.name}", f"--output={logs}/%A_%a.out",
                  str(RunDir(run_dir).sbatch_script))
-    job_id = out.strip().split(";")[0]
-    jobs_file = RunDir(run_dir).slurm_jobs
-    jobs = json.loads(jobs_file.read_text()) if jobs_file.exists() else []
-    jobs.append({"job_id": job_id, "shards": indices,
-                 "submitted_at": datetime.now().astimezone().isoformat()})
-    write_text(jobs_file, json.dumps(jobs, indent=1))
-    return job_id
+    return _record(run_dir, {"job_id": out.strip().split(";")[0], "shards": indices})
+
+
+def submit_next(run_dir: Path, after: str | None) -> str:
+    """sbatch the next job, to start when array job ``after`` has ended (at once when
+    None); records and returns its id."""
+    logs = str(RunDir(run_dir).slurm_logs).replace("%", "%%")
+    depend = [f"--dependency=afterany:{after}"] if after else []
+    out = _slurm("sbatch", "--parsable", *depend, f"--job-name=brunel-next-{run_dir.name}",
+                 f"--output={logs}/next_%j.out", str(RunDir(run_dir).next_script))
+    return _record(run_dir, {"job_id": out.strip().split(";")[0], "next_after": after})
+
+
+def submit_round(run_dir: Path, indices: list[int], max_running: int) -> str:
+    """The shards as an array and the next job after it; says what was submitted."""
+    array = submit_array(run_dir, indices, max_running)
+    return f"array job {array} and next job {submit_next(run_dir, array)}"
 
 
 def point_states(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
@@ -175,22 +233,26 @@ def point_states(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
     return [part_status(run_dir, p["point_id"]) or "pending" for p in manifest["points"]]
 
 
-def active_shards(run_dir: Path) -> dict[int, str]:
-    """Shards with a task still queued or running: {shard index: "<task id> <state>"}.
-    The user's whole queue is listed and filtered (squeue -j fails on ids Slurm has
-    already forgotten)."""
+def active_jobs(run_dir: Path) -> tuple[dict[int, str], list[str]]:
+    """This run's jobs still queued or running: {shard index: "<task id> <state>"} for
+    array tasks, and "<job id> <state>" for next jobs. The user's whole queue is listed
+    and filtered (squeue -j fails on ids Slurm has already forgotten)."""
     jobs_file = RunDir(run_dir).slurm_jobs
     if not jobs_file.exists():
-        return {}
-    ours = {j["job_id"] for j in json.loads(jobs_file.read_text())}
-    active = {}
+        return {}, []
+    jobs = json.loads(jobs_file.read_text())
+    arrays = {j["job_id"] for j in jobs if "shards" in j}
+    nexts = {j["job_id"] for j in jobs if "next_after" in j}
+    shards_active, next_active = {}, []
     for line in _slurm("squeue", "-h", "-r", "-u", getpass.getuser(), "-o",
                        "%i %T").splitlines():
         task, state = line.split()
         job, _, index = task.partition("_")
-        if job in ours and index.isdigit():
-            active[int(index)] = f"{task} {state}"
-    return active
+        if job in arrays and index.isdigit():
+            shards_active[int(index)] = f"{task} {state}"
+        elif task in nexts:
+            next_active.append(f"{task} {state}")
+    return shards_active, next_active
 
 
 def incomplete_shards(manifest: dict[str, Any], states: list[str]) -> list[int]:
@@ -199,22 +261,35 @@ def incomplete_shards(manifest: dict[str, Any], states: list[str]) -> list[int]:
 
 
 def status(run_dir: Path) -> str:
-    """Counts of done, failed and pending points, and what is queued or running."""
+    """Counts of done, failed and pending points (per round in a refined sweep), and
+    what is queued or running."""
     manifest = read_manifest(run_dir)
     states = point_states(run_dir, manifest)
     try:
-        active = active_shards(run_dir)
+        active, nexts = active_jobs(run_dir)
         queue = f"{len(active)} tasks queued or running"
     except SlurmError as err:  # e.g. looking at a copied run directory, off the cluster
-        active, queue = {}, f"queue unknown ({err})"
-    lines = [f"{len(states)} points: {states.count('ok')} done, {states.count('failed')} "
-             f"failed, {states.count('pending')} pending; {queue}"]
+        active, nexts, queue = {}, [], f"queue unknown ({err})"
+
+    def counts(sts: list[str]) -> str:
+        return (f"{len(sts)} points: {sts.count('ok')} done, {sts.count('failed')} failed, "
+                f"{sts.count('pending')} pending")
+
+    lines = [f"{counts(states)}; {queue}"]
+    rounds = [p.get("round", 0) for p in manifest["points"]]
+    if max(rounds, default=0) > 0:
+        lines += [f"  round {r}: " + counts([s for s, k in zip(states, rounds, strict=True)
+                                             if k == r]) for r in range(max(rounds) + 1)]
+    lines += [f"  next job {job} (then: advance, gather)" for job in nexts]
+    if manifest.get("complete") and not nexts:
+        lines.append("  complete: every round done and gathered "
+                     f"({RunDir(run_dir).results.name})")
     for i in incomplete_shards(manifest, states):
         shard = manifest["shards"][i]
-        counts = ", ".join(f"{n} {s}" for s in ("failed", "pending")
-                           if (n := sum(states[j] == s for j in shard)))
-        lines.append(f"  shard {i}: {counts}; " + (f"task {active[i]}" if i in active else
-                                                     "no task queued"))
+        counted = ", ".join(f"{n} {s}" for s in ("failed", "pending")
+                            if (n := sum(states[j] == s for j in shard)))
+        lines.append(f"  shard {i}: {counted}; " + (f"task {active[i]}" if i in active else
+                                                      "no task queued"))
     from sweep.storage import part_error
 
     for p, s in zip(manifest["points"], states, strict=True):
@@ -225,24 +300,71 @@ def status(run_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def resubmit(run_dir: Path, dry_run: bool = False) -> str:
-    """Submit the shards with missing or failed points and no task in the queue. Holds a
-    lock on the run directory, so two resubmits cannot both submit a shard."""
+def _locked(run_dir: Path):
     import fcntl
 
+    lock = RunDir(run_dir).slurm_lock.open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
+def resubmit(run_dir: Path, dry_run: bool = False) -> str:
+    """Submit the shards with missing or failed points and no task in the queue, and a
+    next job after them; with every point done but the sweep not complete (its next
+    job failed or was cancelled), a next job alone. Holds a lock on the run directory,
+    so two resubmits cannot both submit a shard."""
     manifest = read_manifest(run_dir)
-    with RunDir(run_dir).slurm_lock.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        active = active_shards(run_dir)
+    with _locked(run_dir):
+        active, nexts = active_jobs(run_dir)
         todo = [i for i in incomplete_shards(manifest, point_states(run_dir, manifest))
                 if i not in active]
-        if not todo:
-            return "nothing to resubmit" + (f" ({len(active)} tasks queued or running)"
-                                            if active else ": every point is done")
+        if todo:
+            if dry_run:
+                return f"would resubmit shards {todo}"
+            submitted = submit_round(run_dir, todo, manifest["slurm"]["max_running"])
+            return f"resubmitted shards {todo} as {submitted}"
+        if active or nexts:
+            return f"nothing to resubmit ({len(active)} tasks, {len(nexts)} next jobs queued " \
+                   "or running)"
+        if manifest.get("complete"):
+            return "nothing to resubmit: every point is done"
         if dry_run:
-            return f"would resubmit shards {todo}"
-        job_id = submit_array(run_dir, todo, manifest["slurm"]["max_running"])
-        return f"resubmitted shards {todo} as array job {job_id}"
+            return "would submit a next job"
+        return f"submitted next job {submit_next(run_dir, None)} (advance, then gather)"
+
+
+def advance(run_dir: Path) -> tuple[int, str]:
+    """What a next job does first: once every point of the manifest has a part, plan
+    the next round of a refined sweep (``sweep.runner.refine_round``) and submit it
+    with its own next job; when there is none, mark the sweep complete. (exit status,
+    message): 1 while points are missing (``resubmit`` re-arms the sweep)."""
+    from sweep.config import from_dictconfig
+    from sweep.runner import refine_round
+
+    with _locked(run_dir):
+        manifest = read_manifest(run_dir)
+        states = point_states(run_dir, manifest)
+        if "pending" in states:
+            return 1, (f"{states.count('pending')} points have no part (tasks cancelled or "
+                       f"killed): python -m sweep.slurm resubmit {run_dir}")
+        from omegaconf import OmegaConf
+
+        cfg = from_dictconfig(OmegaConf.load(RunDir(run_dir).slurm_config))
+        level = max(p.get("round", 0) for p in manifest["points"]) + 1
+        points = []
+        if cfg.grid.refine.on:
+            done = {p["point_id"]: (Point(p["point_id"], p["params"], cfg), p.get("round", 0))
+                    for p in manifest["points"]}
+            points = refine_round(cfg, run_dir, done, level)
+            points = [p for p in points if p.point_id not in done]
+        if not points:
+            manifest["complete"] = True
+            write_text(RunDir(run_dir).manifest, json.dumps(manifest, indent=1))
+            return 0, f"complete: {len(states)} points, {states.count('failed')} failed"
+        new = add_round(manifest, points, level)
+        write_text(RunDir(run_dir).manifest, json.dumps(manifest, indent=1))
+        submitted = submit_round(run_dir, new, manifest["slurm"]["max_running"])
+        return 0, f"round {level}: {len(points)} points in {len(new)} tasks; {submitted}"
 
 
 def run_task(run_dir: Path, shard: int) -> int:
@@ -270,6 +392,8 @@ def _main(argv: list[str]) -> int:
     p_submit.add_argument("overrides", nargs="*", help="config overrides, as for python -m sweep")
     for name, text in (("resubmit", "submit the shards with missing or failed points"),
                        ("status", "done, failed and pending points"),
+                       ("advance", "submit the next round of a refined sweep, or mark the "
+                                   "sweep complete (what each next job does first)"),
                        ("task", "run one shard (what each array task does)")):
         p = sub.add_parser(name, help=text)
         p.add_argument("run_dir", type=Path)
@@ -304,8 +428,8 @@ def _dispatch(args: argparse.Namespace) -> int:
               f"wrote {RunDir(run_dir).sbatch_script}")
         if args.dry_run:
             return 0
-        job_id = submit_array(run_dir, list(range(n)), cfg.slurm.max_running)
-        print(f"submitted array job {job_id}; python -m sweep.slurm status {run_dir}")
+        submitted = submit_round(run_dir, list(range(n)), cfg.slurm.max_running)
+        print(f"submitted {submitted}; python -m sweep.slurm status {run_dir}")
         return 0
     run_dir = args.run_dir.resolve()
     if args.command == "status":
@@ -314,6 +438,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "resubmit":
         print(resubmit(run_dir, args.dry_run))
         return 0
+    if args.command == "advance":
+        code, message = advance(run_dir)
+        print(message, flush=True)
+        return code
     from sweep.runner import interrupt_on_signals
 
     interrupt_on_signals()

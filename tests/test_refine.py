@@ -1,10 +1,23 @@
-"""The refinement rule (``sweep.refine``) on synthetic state maps."""
+"""The refinement rule (``sweep.refine``) on synthetic state maps, refined sweeps of
+the tiny network (rounds, boundaries, a kill mid-round), and located boundaries
+against the theory."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
+import pytest
 
 from sweep.refine import next_round, point_states, transitions
+from sweep.storage import load
+from tests.helpers import ROOT, TINY, running_workers, stable, sweep, wait_until
 
 G, ETA = "network.g", "network.eta"
 
@@ -72,37 +85,102 @@ def test_a_midpoint_reached_twice_is_planned_once_and_a_done_point_never():
     assert next_round(states, steps, 0.6) == []  # half of 1.0 is below 0.6
 
 
-def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(tmp_path):
-    """Real MOOSE runs of the tiny network along g: each round runs the midpoints of
-    the previous rounds' neighbours whose states differ; a rerun runs nothing."""
-    import pandas as pd
+def test_points_farther_apart_than_the_grid_step_are_not_neighbours():
+    """On a line that only midpoints reach (g = 3.25), two points 1.0 apart in eta are
+    separated by unsampled ground: no bracket, no midpoint. 0.5 apart, they are."""
+    states = point_states([({G: 3.25, ETA: e, "replicate": 0}, s) for e, s in
+                           [(1.0, "SR"), (2.0, "AR"), (2.5, "SR")]])
+    steps = {G: 0.5, ETA: 0.5}
+    assert [(lo[ETA], hi[ETA]) for _, lo, hi in transitions(states, steps)] == [(2.0, 2.5)]
+    assert [p[ETA] for p in next_round(states, steps, 0.125)] == [2.25]
 
-    from sweep.storage import load
-    from tests.helpers import sweep
 
-    run_dir = tmp_path / "run"
-    args = ("grid.axes.network.g=[2.0,8.0]", "grid.axes.network.eta=[1.0]",
-            "grid.refine.levels=3", "grid.refine.min_step=0.5", "grid.refine.axes=[network.g]")
-    out = sweep(run_dir, *args)
+def test_located_boundaries_are_measured_against_the_line_between_their_states():
+    from analysis.agreement import boundary_report, line_between, located_boundaries
+
+    assert line_between("AI", "SR") == "SR" and line_between("SI-fast", "AR") == "SI-fast"
+    assert line_between("quiescent", "AI") == "onset" and line_between("AI", "AR") is None
+    lines = pd.DataFrame({"line": ["SR", "SR", "SI-fast", "SI-fast"],
+                          "g": [3.0, 3.0, 5.0, 8.0], "eta": [0.0, 4.0, 4.0, 1.0]})
+    found = pd.DataFrame([
+        {"axis": G, "from_state": "SR", "to_state": "AI", "low": 3.125, "high": 3.25,
+         "midpoint": 3.1875, "round": 2, G: 3.1875, ETA: 2.0},
+        {"axis": ETA, "from_state": "AI", "to_state": "SI-fast", "low": 2.5, "high": 3.0,
+         "midpoint": 2.75, "round": 0, G: 6.0, ETA: 2.75},
+        {"axis": G, "from_state": "AR", "to_state": "AI", "low": 4.0, "high": 4.5,
+         "midpoint": 4.25, "round": 0, G: 4.25, ETA: 2.0}])
+    out = located_boundaries(found, lines)
+    assert out.line.tolist()[:2] == ["SR", "SI-fast"] and pd.isna(out.line[2])
+    assert out.theory_at[0] == pytest.approx(3.0) and out.distance[0] == pytest.approx(0.1875)
+    # The SI-fast line here is eta = 9 - g: it crosses g = 6 at eta 3; the distance from
+    # (6, 2.75) to the line is 0.25 / sqrt(2).
+    assert out.theory_at[1] == pytest.approx(3.0)
+    assert out.distance[1] == pytest.approx(0.25 / np.sqrt(2))
+    report = boundary_report(out)
+    assert "  SR: 1/1 within 0.25, median distance 0.188, max 0.188" in report
+    assert "  no theoretical line between: AR->AI (1)" in report
+
+
+REFINED = ("grid.axes.network.g=[2.0,8.0]", "grid.axes.network.eta=[1.0]",
+           "grid.refine.min_step=0.5", "grid.refine.axes=[network.g]")
+
+
+@pytest.fixture(scope="module")
+def refined_run(tmp_path_factory) -> Path:
+    """Real MOOSE runs of the tiny network along g, refined until half-spacings of 0.5."""
+    run_dir = tmp_path_factory.mktemp("refined") / "run"
+    out = sweep(run_dir, *REFINED)
     assert out.returncode == 0, out.stderr
-    assert "round 0: 2 points" in out.stderr
-    df, _ = load(run_dir)
+    assert "round 0: 2 points" in out.stderr and "round 1: 1 points" in out.stderr
+    return run_dir
+
+
+def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(refined_run):
+    """Each round runs the midpoints of the previous rounds' neighbours whose states
+    differ; the boundaries are the last brackets; a rerun runs nothing."""
+    df, _ = load(refined_run)
     states = point_states(({G: r[G], ETA: r[ETA], "replicate": r.replicate}, r.state)
                           for _, r in df.iterrows())
     # Every point beyond the grid is the midpoint of two simulated neighbours that differ,
     # and nothing is left to refine at half-spacings of 0.5 or more.
     assert next_round(states, {G: 6.0}, 0.5) == []
     gs = sorted(df[G])
+    assert len(gs) > 2
     for g in set(gs) - {2.0, 8.0}:
-        below, above = max(x for x in gs if x < g), min(x for x in gs if x > g)
-        assert np.isclose(g, (below + above) / 2) or any(
-            np.isclose(g, (a + b) / 2) for a in gs for b in gs if a < g < b)
-    located = pd.read_parquet(run_dir / "boundaries.parquet")
+        assert any(np.isclose(g, (a + b) / 2) for a in gs for b in gs if a < g < b)
+    located = pd.read_parquet(refined_run / "boundaries.parquet")
     expected = {(lo[G], hi[G]) for _, lo, hi in transitions(states, {G: 6.0})}
-    assert set(zip(located.low, located.high, strict=True)) == expected
-    again = sweep(run_dir, *args)
+    assert expected and set(zip(located.low, located.high, strict=True)) == expected
+    assert (located.high - located.low <= 1.5).all()  # 6 -> 3 -> 1.5 (-> 0.75 < 2 x 0.5)
+    again = sweep(refined_run, *REFINED)
     assert again.returncode == 0 and "to run" in again.stderr
     assert all(" 0 to run" in line for line in again.stderr.splitlines() if "to run" in line)
+
+
+def test_a_refined_sweep_killed_mid_round_resumes_to_the_same_dataset(refined_run, tmp_path):
+    """The round-1 midpoint (g = 5) hangs, so that the kill finds the sweep in round 1;
+    the same command then finishes the rounds, and the dataset is the uninterrupted one."""
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SWEEP_TEST_FAULT": "hang@network.g=5.0"}
+    err = tmp_path / "stderr"
+    with err.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "sweep", *TINY, *REFINED, "run.jobs=1",
+                                 f"hydra.run.dir={run_dir}"], cwd=ROOT, env=env,
+                                start_new_session=True, stdout=subprocess.DEVNULL, stderr=out)
+    wait_until(lambda: running_workers(run_dir) and "round 1:" in err.read_text(),
+               timeout=120, what="round 1 running", poll=0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    assert not running_workers(run_dir)
+    assert len(list((run_dir / "parts").glob("*.parquet"))) == 2  # round 0 only
+    resumed = sweep(run_dir, *REFINED)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "round 0: 2 points, 2 already done, 0 to run" in resumed.stderr
+    assert "round 1: 1 points, 0 already done, 1 to run" in resumed.stderr
+    pd.testing.assert_frame_equal(stable(load(run_dir)[0]), stable(load(refined_run)[0]))
+    pd.testing.assert_frame_equal(pd.read_parquet(run_dir / "boundaries.parquet"),
+                                  pd.read_parquet(refined_run / "boundaries.parquet"))
 
 
 def test_refine_needs_numeric_grid_axes():

@@ -4,6 +4,7 @@ launcher, each compared with a local run of the same grid."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     status = slurm(slurm_env, "status", str(run_dir)).stdout
     assert f"shard 1: 1 pending; task {first}_1 RUNNING" in status
     waiting = slurm(slurm_env, "resubmit", str(run_dir)).stdout  # shard 1 is still queued
-    assert waiting.strip() == "nothing to resubmit (1 tasks queued or running)"
+    assert waiting.strip() == "nothing to resubmit (1 tasks, 1 next jobs queued or running)"
     subprocess.run(["scancel", f"{first}_1"], env={**os.environ, **slurm_env}, check=True)
     h.wait_until(lambda: not queued(slurm_env, [first]), what="the cancelled task to end")
     h.wait_until(lambda: not h.running_workers(run_dir), timeout=30, what="the points to stop")
@@ -120,6 +121,11 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     assert "4 points: 3 done, 0 failed, 1 pending; 0 tasks queued or running" in status
     assert "shard 1: 1 pending; no task queued" in status
     assert "shard 0" not in status
+    # The array's next job finds a point missing: it gathers the 3 done and fails.
+    first_next = jobs(run_dir)[1]["job_id"]
+    h.wait_until(lambda: not queued(slurm_env, [first_next]), what="the first next job")
+    log = (run_dir / "slurm" / "logs" / f"next_{first_next}.out").read_text()
+    assert "1 points have no part" in log and "(3 rows: 3 ok, 0 failed)" in log
 
     resubmitted = slurm(slurm_env, "resubmit", str(run_dir))
     assert resubmitted.stdout.startswith("resubmitted shards [1] as array job")
@@ -130,14 +136,55 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     assert "shard 1: 2 points, 1 to run" in (run_dir / "slurm" / "logs" / logs[0]).read_text()
     assert "4 points: 4 done, 0 failed, 0 pending" in slurm(slurm_env, "status",
                                                              str(run_dir)).stdout
+    # The resubmitted shard's next job completes the sweep and gathers all 4.
+    assert [j.get("next_after") for j in jobs(run_dir)] == [None, first, None, second]
+    last_next = jobs(run_dir)[3]["job_id"]
+    h.wait_until(lambda: not queued(slurm_env, [last_next]), what="the last next job")
+    log = (run_dir / "slurm" / "logs" / f"next_{last_next}.out").read_text()
+    assert "complete: 4 points, 0 failed" in log and "(4 rows: 4 ok, 0 failed)" in log
+    assert "complete: every round done" in slurm(slurm_env, "status", str(run_dir)).stdout
     nothing = slurm(slurm_env, "resubmit", str(run_dir))
     assert nothing.stdout.strip() == "nothing to resubmit: every point is done"
 
-    gathered = h.run_cli("-m", "sweep.gather", str(run_dir), "--no-theory")
-    assert gathered.returncode == 0, gathered.stderr
-    df, meta = load(run_dir)
+    df, meta = load(run_dir)  # gathered by the next job
     pd.testing.assert_frame_equal(h.stable(df), h.stable(local_line))
     assert "slurm" in meta["run_config"]
+
+
+def jobs(run_dir: Path) -> list[dict]:
+    return json.loads((run_dir / "slurm" / "jobs.json").read_text())
+
+
+def test_refined_sweep_runs_round_by_round_and_matches_local_run(slurm_env, tmp_path):
+    """Each round an array and a next job that plans and submits the next round; the
+    last next job gathers. Same points, dataset and boundaries as a local refined run."""
+    refined = ("grid.axes.network.g=[2.0,8.0]", "grid.axes.network.eta=[1.0]",
+               "grid.refine.min_step=0.5", "grid.refine.axes=[network.g]")
+    local = tmp_path / "local"
+    assert h.sweep(local, *refined).returncode == 0
+    run_dir = tmp_path / "refined"
+    submitted = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *h.TINY, *refined)
+    assert submitted.returncode == 0, submitted.stderr
+
+    def complete() -> bool:
+        manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
+        return manifest["complete"] and not queued(slurm_env, [j["job_id"] for j in
+                                                               jobs(run_dir)])
+
+    h.wait_until(complete, timeout=600, what="the last round's next job")
+    manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
+    rounds = max(p["round"] for p in manifest["points"])
+    assert rounds >= 1
+    arrays = [j for j in jobs(run_dir) if "shards" in j]
+    nexts = [j for j in jobs(run_dir) if "next_after" in j]
+    assert len(arrays) == rounds + 1 and [j["next_after"] for j in nexts] == [
+        j["job_id"] for j in arrays]
+    status = slurm(slurm_env, "status", str(run_dir)).stdout
+    assert f"round {rounds}: " in status and "complete: every round done" in status
+    df, _ = load(run_dir)
+    pd.testing.assert_frame_equal(h.stable(df), h.stable(load(local)[0]))
+    pd.testing.assert_frame_equal(pd.read_parquet(run_dir / "boundaries.parquet"),
+                                  pd.read_parquet(local / "boundaries.parquet"))
 
 
 def test_submitit_launcher_matches_local_run(slurm_env, tmp_path):
