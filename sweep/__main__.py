@@ -2,8 +2,9 @@
 process, into Hydra's run directory; then gather the dataset and draw the figures.
 
 ``python -m sweep -m network.g=4,5,6 network.eta=1,2``: Hydra multirun; each job is
-one point (still in its own process) writing its part into the sweep directory;
-``python -m sweep.gather SWEEP_DIR`` then builds the dataset.
+one point (still in its own process) writing its part into the sweep directory and
+printing one line; when every job has ended, ``sweep.gather.GatherWhenDone`` builds
+the dataset, its figures and its agreement report.
 
 Every configuration (every grid point, every multirun job) is checked before Hydra
 creates or touches a directory: bad input exits with one line and code 2.
@@ -11,6 +12,7 @@ creates or touches a directory: bad input exits with one line and code 2.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -70,15 +72,21 @@ def hydra_main(dcfg: DictConfig) -> int:
     from sweep.gather import gather_and_analyse
     from sweep.grid import make_point
     from sweep.runner import pending, run_grid, run_points
-    from sweep.storage import gather
+    from sweep.storage import gather, part_line
 
     cfg = from_dictconfig(dcfg)
     hc = HydraConfig.get()
     if hc.mode == RunMode.MULTIRUN:  # one point; skipped when its part is there (resume)
         sweep_dir = Path(hc.sweep.dir)
-        todo = pending([make_point(cfg, job_params(cfg))], sweep_dir, cfg.run.retry_failed)
-        run_points(todo, sweep_dir, cfg.run)
-        return 0
+        point = make_point(cfg, job_params(cfg))
+        todo = pending([point], sweep_dir, cfg.run.retry_failed)
+        run_points(todo, sweep_dir, dataclasses.replace(cfg.run, progress=False))
+        where = " ".join(f"{k.split('.')[-1]}={v}" for k, v in point.params.items()
+                         if k != "replicate")
+        done = "" if todo else " (done before)"
+        print(f"job {hc.job.num}: point {point.point_id} {where}: "
+              f"{part_line(sweep_dir, point.point_id)}{done}", flush=True)
+        return 0  # a failed point is a row, not an error: the sweep goes on
     run_dir = Path(hc.runtime.output_dir)
     try:
         run_grid(cfg, run_dir)
@@ -108,6 +116,10 @@ def main() -> None:
 
     interrupt_on_signals()
     hydra_main()
+    from sweep.gather import GatherWhenDone
+
+    if GatherWhenDone.status:  # a multirun with failed points or left-out parts
+        sys.exit(GatherWhenDone.status)
 
 
 if __name__ == "__main__":

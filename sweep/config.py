@@ -155,11 +155,21 @@ def point_keys() -> dict[str, Any]:
     return {f"{g}.{f.name}": f.type for g in POINT_GROUPS for f in dataclasses.fields(groups[g])}
 
 
+def cores(jobs: int) -> int:
+    """``run.jobs`` as a count: 0 means one per core."""
+    import os
+
+    return int(jobs) or os.cpu_count() or 1
+
+
 def register_schema() -> None:
-    """Register the schema so that ``conf/config.yaml`` can name it in its defaults."""
+    """Register the schema so that ``conf/config.yaml`` can name it in its defaults, and
+    the ``cores`` resolver (``${cores:${run.jobs}}``) that launcher presets use."""
     from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
 
     ConfigStore.instance().store(name="schema", node=Config)
+    OmegaConf.register_new_resolver("cores", cores, replace=True)
 
 
 def steps(value_ms: float, dt_ms: float) -> int | None:

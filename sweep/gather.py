@@ -1,6 +1,7 @@
 """``python -m sweep.gather RUN_DIR``: compact a run's (or a multirun sweep's) parts into
 ``results.parquet``, draw its figures, compare it with the theory (agreement.txt;
-``--no-theory`` skips that) and print its table. Idempotent. Exit status
+``--no-theory`` skips that) and print its table. Idempotent; a multirun does it by
+itself when its jobs have ended (``GatherWhenDone``), this is for partial sweeps. Exit status
 (``sweep.cli``): 0 all ok, 1 some points failed, 3 some parts had an incompatible
 schema (they are listed and left out)."""
 
@@ -8,6 +9,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
 
 from sweep.cli import UsageError, command, run_status
 from sweep.storage import gather, load
@@ -24,6 +29,19 @@ def gather_and_analyse(run_dir: Path, with_theory: bool = True) -> int:
     print(f"wrote {gathered.path} ({gathered.rows} rows: {gathered.ok} ok, "
           f"{gathered.failed} failed)")
     return run_status(gathered.failed, len(gathered.incompatible))
+
+
+class GatherWhenDone(Callback):
+    """Hydra callback (``conf/config.yaml``): a multirun, with any launcher, ends like a
+    grid run: the sweep directory's parts gathered into ``results.parquet``, its
+    figures and agreement report, and a summary line. Its exit status is kept for
+    ``python -m sweep`` to exit with."""
+
+    status: int | None = None
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        type(self).status = gather_and_analyse(Path(config.hydra.sweep.dir),
+                                               bool(config.run.theory))
 
 
 @command

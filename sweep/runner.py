@@ -26,7 +26,7 @@ from typing import Any
 import psutil
 from joblib import Parallel, delayed
 
-from sweep.config import Config, RunConfig
+from sweep.config import Config, RunConfig, cores
 from sweep.grid import Point, expand, points_at, refine_steps
 from sweep.refine import boundaries, next_round, point_key, point_states
 from sweep.rundir import RunDir
@@ -186,7 +186,7 @@ def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
     from tqdm import tqdm
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    jobs = run.jobs or os.cpu_count() or 1
+    jobs = cores(run.jobs)
     commit = git_commit()
     stop = threading.Event()
     counts: Counter = Counter()

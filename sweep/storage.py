@@ -148,6 +148,17 @@ def part_error(run_dir: Path, point_id: str) -> str:
                       .column(0)[0].as_py())
 
 
+def part_line(run_dir: Path, point_id: str) -> str:
+    """One line on a point's part: its state and time, or why it failed."""
+    values = _part_values(run_dir, point_id, ["status", "state", "total_s", "rate_hz", "error"])
+    if values is None:
+        return "no part"
+    status, state, total_s, rate, error = values
+    if status != "ok":
+        return f"failed after {total_s:.1f} s: {error_line(error)}"
+    return f"{state} ({rate:.1f} Hz), {total_s:.1f} s"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 

@@ -101,6 +101,8 @@ def main() -> int:
     spec = json.loads(sys.stdin.read())
     if os.getppid() != spec["parent_pid"]:  # the parent died before prctl took effect
         return 1
+    print(f"sweep.worker: point {spec['point_id']} in process {os.getpid()} "
+          f"(parent {os.getppid()})", flush=True)
     result = run_spec(spec)
     result.update(started_at=started_at, finished_at=datetime.now(UTC).isoformat(),
                   total_s=time.time() - created,

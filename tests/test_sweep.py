@@ -219,18 +219,31 @@ def test_bad_input_leaves_an_existing_run_untouched(grid_run, overrides, message
     assert tree_digest(grid_run) == before
 
 
-def test_multirun_jobs_and_gather_match_the_grid_run(grid_run, tmp_path):
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_multirun_gathers_itself_and_matches_the_grid_run(grid_run, tmp_path, launcher):
+    """A multirun, one job at a time or two at once in loky's reused processes, prints a
+    line per job and ends with the dataset, its figures and its agreement report, equal
+    to the grid run's; every point still ran in a process of its own."""
     sweep_dir = tmp_path / "multi"
-    out = run_cli("-m", "sweep", "-m", *TINY, "network.g=4,6", "network.eta=1,2",
-                  f"hydra.sweep.dir={sweep_dir}")
+    chosen = ["launcher=joblib", "run.jobs=2"] if launcher == "joblib" else []
+    out = run_cli("-m", "sweep", "-m", *chosen, *TINY, "run.theory=true", "network.g=4,6",
+                  "network.eta=1,2", f"hydra.sweep.dir={sweep_dir}")
     assert out.returncode == 0, out.stderr
-    assert len(list((sweep_dir / "parts").glob("*.parquet"))) == 4
-    gathered = run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
-    assert gathered.returncode == 0, gathered.stderr
-    assert (sweep_dir / "phase_diagram.png").exists()
+    jobs = sorted(line for line in out.stdout.splitlines() if line.startswith("job "))
+    assert [line.split(":")[0] for line in jobs] == ["job 0", "job 1", "job 2", "job 3"]
+    assert "it/s" not in out.stderr and "point/s" not in out.stderr  # no progress bars
+    assert "wrote" in out.stdout and "(4 rows: 4 ok, 0 failed)" in out.stdout
+    assert (sweep_dir / "phase_diagram.png").exists() and (sweep_dir / "agreement.txt").exists()
     multi, _ = load(sweep_dir)
     grid, _ = load(grid_run)
     pd.testing.assert_frame_equal(stable(multi), stable(grid))
+    procs = [log.read_text().split("in process ")[1].split(")")[0].split(" (parent ")
+             for log in (sweep_dir / "logs").glob("*.log")]
+    points, parents = {p for p, _ in procs}, {q for _, q in procs}
+    assert len(points) == 4 and not points & parents
+    if launcher == "joblib":
+        assert "Joblib.Parallel(n_jobs=2" in out.stdout
+        assert len(parents) <= 2  # loky ran 4 jobs in at most 2 processes, reused
 
 
 def test_multirun_bad_value_fails_before_any_job(tmp_path):
