@@ -74,3 +74,17 @@ def test_small_preset_changes_only_the_size():
     assert (small.network.N_E, small.network.N_I) == (2000, 500)
     assert {k: v for k, v in vars(small.network).items() if k not in ("N_E", "N_I")} == \
         {k: v for k, v in vars(full.network).items() if k not in ("N_E", "N_I")}
+
+
+def test_help_opens_with_the_apps_own_help():
+    out = run_cli("-m", "sweep", "--help")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert text.startswith("python -m sweep: parameter sweeps of Brunel's (2000) network")
+    for group in ("grid: default, fig8, lines, phase_diagram",
+                  "launcher: joblib, submitit_local, submitit_slurm", "network: brunel_a, small"):
+        assert group in text
+    examples = text.split("== Examples ==")[1].split("== Config")[0]
+    assert [ln.strip().split()[:3] for ln in examples.splitlines()
+            if ln.strip().startswith("python")] == [["python", "-m", "sweep"]] * 3
+    assert "network:\n  N_E: 10000" in text  # the composed config follows
