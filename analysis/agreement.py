@@ -200,11 +200,15 @@ def distance_to(ln: pd.DataFrame, g: float, eta: float) -> float:
     return float(np.hypot(*(p - (a + t[:, None] * ab)).T).min())
 
 
-def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
+                       df: pd.DataFrame | None = None) -> pd.DataFrame:
     """``boundaries.parquet`` (a refined sweep's transitions) with, for each, the
     theory's line between its two states, where that line crosses the bracket's row or
     column (``theory_at``, the crossing nearest the bracket; NaN if it does not cross
-    it) and the distance from the bracket's midpoint to the line's curve."""
+    it) and the distance from the bracket's midpoint to the line's curve; with the
+    run's dataset ``df``, the envelope CV at either end (``env_cv_low``,
+    ``env_cv_high``): how far each side is from the synchrony threshold."""
+    env = cells(df).set_index([G, ETA]).env_cv if df is not None else None
     rows = []
     for _, b in found.iterrows():
         name = line_between(b.from_state, b.to_state)
@@ -217,13 +221,20 @@ def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame
             hits = _on_line(named, other, b[other], b.axis)
             at = min(hits, key=lambda h: abs(h - b.midpoint)) if hits else np.nan
             dist = distance_to(ln, mid[G], mid[ETA])
-        rows.append({"line": name, "theory_at": at, "distance": dist})
+        row = {"line": name, "theory_at": at, "distance": dist}
+        if env is not None:
+            for end in ("low", "high"):
+                at_end = {b.axis: b[end], other: b[other]}
+                row[f"env_cv_{end}"] = env.get((at_end[G], at_end[ETA]), np.nan)
+        rows.append(row)
     return pd.concat([found.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
 
 
-def boundary_report(located: pd.DataFrame, within: float = 0.25) -> list[str]:
-    """Per theoretical line, how many located boundaries lie within ``within`` of it;
-    then every located boundary."""
+def boundary_report(located: pd.DataFrame, within: float = 0.25,
+                    threshold: float = 0.4) -> list[str]:
+    """Per theoretical line, how many located boundaries lie within ``within`` of it
+    (for the synchronous lines, how close the farther ones' sides are to the envelope
+    CV ``threshold``: the classifier's margin); then every located boundary."""
     lines = [f"located boundaries (grid.refine): {len(located)}; distance from each "
              f"bracket's midpoint to the theory's line between its two states"]
     for name, sub in located.dropna(subset=["line"]).groupby("line"):
@@ -234,6 +245,12 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25) -> list[str]:
         close = (sub.distance <= within).sum()
         lines.append(f"  {name}: {close}/{len(sub)} within {within:g}, median distance "
                      f"{sub.distance.median():.3f}, max {sub.distance.max():.3f}")
+        far = sub[sub.distance > within]
+        if name in ("SI-fast", "SI-slow") and "env_cv_low" in sub and len(far):
+            margin = pd.concat([far.env_cv_low, far.env_cv_high]).sub(threshold).abs()
+            lines.append(f"    the {len(far)} farther: envelope CV within 0.05 of the "
+                         f"threshold {threshold:g} on {(margin <= 0.05).mean():.0%} of their "
+                         f"sides, within 0.10 on {(margin <= 0.10).mean():.0%}")
     if located.line.isna().any():
         pairs = located[located.line.isna()].apply(
             lambda r: f"{r.from_state}->{r.to_state}", axis=1).value_counts()
@@ -245,6 +262,8 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25) -> list[str]:
                   "no line" if pd.isna(b.line) else f"no {b.line} line" if pd.isna(b.distance)
                   else f"line {b.line} does not cross here")
         dist = f", distance {b.distance:.3f}" if pd.notna(b.distance) else ""
+        if "env_cv_low" in b and b.line in ("SI-fast", "SI-slow"):
+            dist += f"; envelope CV {b.env_cv_low:.2f} -> {b.env_cv_high:.2f}"
         lines.append(f"  {_SHORT[other]}={b[other]:g}: {b.from_state} -> {b.to_state} "
                      f"between {_SHORT[b.axis]} {b.low:g} and {b.high:g} (round {b['round']}); "
                      f"{theory}{dist}")
@@ -316,8 +335,9 @@ def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
     grid's rows and columns. With ``reference`` (``sweep.reference.reference_run``:
     the same points simulated by the numpy reference of Brunel's neuron), how far
     MOOSE is from it."""
-    where = (boundary_report(located_boundaries(found, lines)) if found is not None
-             else boundary_positions(cmp, lines))
+    threshold = float(cmp["analysis.sync_env_cv"].iloc[0]) if len(cmp) else 0.4
+    where = (boundary_report(located_boundaries(found, lines, cmp), threshold=threshold)
+             if found is not None else boundary_positions(cmp, lines))
     text = [*model_scores(cmp, "MOOSE"), *where, f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None:
         text.append("numpy reference on the same instances: not run "

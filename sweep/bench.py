@@ -173,7 +173,8 @@ def refined_bench(run_dir: Path) -> list[str]:
         f"point wall seconds (sum over points): {wall / 3600:.2f} h against {estimate / 3600:.2f}"
         f" h estimated (the grid's mean per point x {uniform}): {wall / estimate:.1%}",
         f"wall time: grid: {span(first)}; refinement rounds: {span(rest)}",
-        *boundary_report(located_boundaries(found, lines_for(df, run_dir))),
+        *boundary_report(located_boundaries(found, lines_for(df, run_dir), df),
+                         threshold=float(df["analysis.sync_env_cv"].iloc[0])),
     ]
 
 
