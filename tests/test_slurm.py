@@ -202,6 +202,5 @@ def test_submitit_launcher_matches_local_run(slurm_env, tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 8
     assert h.tree_digest(sweep_dir / "parts") == parts
-    gathered = h.run_cli("-m", "sweep.gather", str(sweep_dir), "--no-theory")
-    assert gathered.returncode == 0, gathered.stderr
+    assert "(4 rows: 4 ok, 0 failed)" in again.stdout  # gathered on the submitting machine
     pd.testing.assert_frame_equal(h.stable(load(sweep_dir)[0]), h.stable(load(local)[0]))
