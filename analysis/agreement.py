@@ -231,10 +231,11 @@ def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
 
 
 def boundary_report(located: pd.DataFrame, within: float = 0.25,
-                    threshold: float = 0.4) -> list[str]:
+                    threshold: float | None = None) -> list[str]:
     """Per theoretical line, how many located boundaries lie within ``within`` of it
-    (for the synchronous lines, how close the farther ones' sides are to the envelope
-    CV ``threshold``: the classifier's margin); then every located boundary."""
+    (with the envelope CV ``threshold``, for the synchronous lines, how close the
+    farther ones' sides are to it: the classifier's margin); then every located
+    boundary."""
     lines = [f"located boundaries (grid.refine): {len(located)}; distance from each "
              f"bracket's midpoint to the theory's line between its two states"]
     for name, sub in located.dropna(subset=["line"]).groupby("line"):
@@ -246,7 +247,8 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
         lines.append(f"  {name}: {close}/{len(sub)} within {within:g}, median distance "
                      f"{sub.distance.median():.3f}, max {sub.distance.max():.3f}")
         far = sub[sub.distance > within]
-        if name in ("SI-fast", "SI-slow") and "env_cv_low" in sub and len(far):
+        if (name in ("SI-fast", "SI-slow") and "env_cv_low" in sub and len(far)
+                and threshold is not None):
             margin = pd.concat([far.env_cv_low, far.env_cv_high]).sub(threshold).abs()
             lines.append(f"    the {len(far)} farther: envelope CV within 0.05 of the "
                          f"threshold {threshold:g} on {(margin <= 0.05).mean():.0%} of their "
@@ -335,7 +337,8 @@ def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
     grid's rows and columns. With ``reference`` (``sweep.reference.reference_run``:
     the same points simulated by the numpy reference of Brunel's neuron), how far
     MOOSE is from it."""
-    threshold = float(cmp["analysis.sync_env_cv"].iloc[0]) if len(cmp) else 0.4
+    threshold = (float(cmp["analysis.sync_env_cv"].iloc[0])
+                 if "analysis.sync_env_cv" in cmp and len(cmp) else None)
     where = (boundary_report(located_boundaries(found, lines, cmp), threshold=threshold)
              if found is not None else boundary_positions(cmp, lines))
     text = [*model_scores(cmp, "MOOSE"), *where, f"neuron rule: {NEURON_RULE_NOTE}"]

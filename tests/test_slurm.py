@@ -110,6 +110,8 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     h.wait_until(stuck_at_g6, what="3 points done and shard 1 running")
     status = slurm(slurm_env, "status", str(run_dir)).stdout
     assert f"shard 1: 1 pending; task {first}_1 RUNNING" in status
+    waiting_next = jobs(run_dir)[1]["job_id"]  # afterany: held until the array has ended
+    assert f"next job {waiting_next} PENDING (then: advance, gather)" in status
     waiting = slurm(slurm_env, "resubmit", str(run_dir)).stdout  # shard 1 is still queued
     assert waiting.strip() == "nothing to resubmit (1 tasks, 1 next jobs queued or running)"
     subprocess.run(["scancel", f"{first}_1"], env={**os.environ, **slurm_env}, check=True)

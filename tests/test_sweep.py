@@ -246,6 +246,21 @@ def test_multirun_gathers_itself_and_matches_the_grid_run(grid_run, tmp_path, la
         assert len(parents) <= 2  # loky ran 4 jobs in at most 2 processes, reused
 
 
+def test_multirun_with_a_failed_point_keeps_its_row_and_exits_1(tmp_path):
+    sweep_dir = tmp_path / "multi"
+    env = {**os.environ, "SWEEP_TEST_FAULT": "raise@network.g=6.0"}
+    out = run_cli("-m", "sweep", "-m", *TINY, "network.g=4,6", "network.eta=1",
+                  f"hydra.sweep.dir={sweep_dir}", env=env)
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr  # no job raised
+    failed = [ln for ln in out.stdout.splitlines() if ln.startswith("job 1:")]
+    assert len(failed) == 1 and "failed after" in failed[0]
+    assert "RuntimeError: test fault at network.g=6.0" in failed[0]
+    assert "(2 rows: 1 ok, 1 failed)" in out.stdout
+    df, _ = load(sweep_dir)
+    assert sorted(df.status) == ["failed", "ok"]
+
+
 def test_multirun_bad_value_fails_before_any_job(tmp_path):
     out = run_cli("-m", "sweep", "-m", *TINY, "network.g=4,-1",
                   f"hydra.sweep.dir={tmp_path / 'multi'}")
