@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
 from analysis.theory_lines import ETA_RANGE, G_RANGE, theory_lines
+from sweep.config import POINT_GROUPS
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.storage import ETA, G, row_config
@@ -200,6 +201,27 @@ def distance_to(ln: pd.DataFrame, g: float, eta: float) -> float:
     return float(np.hypot(*(p - (a + t[:, None] * ab)).T).min())
 
 
+def other_axes(df: pd.DataFrame) -> list[str]:
+    """The point settings other than g and eta that vary in ``df``."""
+    return [c for c in df.columns if c.split(".")[0] in POINT_GROUPS and c not in (G, ETA)
+            and df[c].nunique() > 1]
+
+
+def plane_boundaries(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame | None:
+    """A refined run's ``boundaries.parquet`` when it is one (g, eta) plane: its
+    brackets along g or eta, each with both coordinates; None otherwise (no refinement,
+    other settings swept, or other axes refined)."""
+    path = RunDir(run_dir).boundaries
+    if not path.exists() or other_axes(df):
+        return None
+    found = pd.read_parquet(path)
+    found = found[found.axis.isin([G, ETA])].copy()
+    for axis in (G, ETA):
+        if axis not in found:  # an axis that was not swept: its one value
+            found[axis] = float(df[axis].iloc[0])
+    return found
+
+
 def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
                        df: pd.DataFrame | None = None) -> pd.DataFrame:
     """``boundaries.parquet`` (a refined sweep's transitions) with, for each, the
@@ -209,6 +231,8 @@ def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
     run's dataset ``df``, the envelope CV at either end (``env_cv_low``,
     ``env_cv_high``): how far each side is from the synchrony threshold."""
     env = cells(df).set_index([G, ETA]).env_cv if df is not None else None
+    columns = ["line", "theory_at", "distance", *(["env_cv_low", "env_cv_high"] if
+                                                   env is not None else [])]
     rows = []
     for _, b in found.iterrows():
         name = line_between(b.from_state, b.to_state)
@@ -227,7 +251,8 @@ def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
                 at_end = {b.axis: b[end], other: b[other]}
                 row[f"env_cv_{end}"] = env.get((at_end[G], at_end[ETA]), np.nan)
         rows.append(row)
-    return pd.concat([found.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    return pd.concat([found.reset_index(drop=True), pd.DataFrame(rows, columns=columns)],
+                     axis=1)
 
 
 def boundary_report(located: pd.DataFrame, within: float = 0.25,
@@ -238,6 +263,8 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
     boundary."""
     lines = [f"located boundaries (grid.refine): {len(located)}; distance from each "
              f"bracket's midpoint to the theory's line between its two states"]
+    if located.empty:
+        return lines
     for name, sub in located.dropna(subset=["line"]).groupby("line"):
         if sub.distance.isna().all():
             lines.append(f"  {name}: {len(sub)} located; the theory has no {name} line in "
@@ -360,8 +387,7 @@ def write_agreement(df: pd.DataFrame, run_dir: Path) -> str:
     lines = lines_for(df, run_dir)
     ref_path = RunDir(run_dir).reference
     reference = pd.read_parquet(ref_path) if ref_path.exists() else None
-    found_path = RunDir(run_dir).boundaries
-    found = pd.read_parquet(found_path) if found_path.exists() else None
+    found = plane_boundaries(df, run_dir)
     text = agreement_text(compare(df, theory_grid(df, run_dir), lines), lines, reference,
                           found)
     write_text(RunDir(run_dir).agreement, text + "\n")

@@ -15,11 +15,10 @@ from matplotlib.colors import ListedColormap, LogNorm, TwoSlopeNorm
 from matplotlib.patches import Patch
 
 from analysis.agreement import cells as agreement_cells
-from analysis.agreement import lines_for, theory_grid
+from analysis.agreement import lines_for, other_axes, plane_boundaries, theory_grid
 from analysis.states import STATES
 from analysis.stats import population_rate
 from analysis.theory_lines import ETA_RANGE, G_RANGE
-from sweep.config import POINT_GROUPS
 from sweep.rundir import RunDir, atomic_write
 from sweep.storage import ETA, G
 
@@ -41,21 +40,23 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * values[0] - mid[0]], mid, [2 * values[-1] - mid[-1]]])
 
 
-def _mesh(ax: plt.Axes, cells: pd.DataFrame, values: pd.Series, **kwargs):
-    """Draw the points' values over the (g, eta) plane: a full grid as one cell per
-    point (cells without a point stay blank); a refined sweep's points as the part of
-    the plane nearer to each point than to any other (distances in units of the
-    finest spacing of each axis), so that the points added along a boundary own cells
-    as small as their spacing."""
+def _mesh(ax: plt.Axes, cells: pd.DataFrame, values: pd.Series, refined: bool = False,
+          **kwargs):
+    """Draw the points' values over the (g, eta) plane: a grid as one cell per point
+    (cells without a point, e.g. in a run still in progress, stay blank); a refined
+    sweep's points as the part of the plane nearer to each point than to any other
+    (distances in units of the finest spacing of each axis), so that the points added
+    along a boundary own cells as small as their spacing."""
     gs, etas = np.sort(cells[G].unique()), np.sort(cells[ETA].unique())
-    if len(cells) >= gs.size * etas.size:
+    if not refined:
         z = np.full((etas.size, gs.size), np.nan)
         z[np.searchsorted(etas, cells[ETA]), np.searchsorted(gs, cells[G])] = values
         return ax.pcolormesh(_edges(gs), _edges(etas), np.ma.masked_invalid(z), **kwargs)
     from scipy.spatial import cKDTree
 
-    unit = np.array([np.diff(gs).min(), np.diff(etas).min()])
-    pad = np.array([np.diff(gs).max(), np.diff(etas).max()]) / 2
+    # A single value (a line along the other axis) gets a cell 1 wide, as in _edges.
+    unit = np.array([np.diff(v).min() if v.size > 1 else 1.0 for v in (gs, etas)])
+    pad = np.array([np.diff(v).max() / 2 if v.size > 1 else 0.5 for v in (gs, etas)])
     ex, ey = (np.arange(lo - p, hi + p + u / 8, u / 4) for lo, hi, p, u in
               ((gs[0], gs[-1], pad[0], unit[0]), (etas[0], etas[-1], pad[1], unit[1])))
     cx, cy = np.meshgrid((ex[1:] + ex[:-1]) / 2, (ey[1:] + ey[:-1]) / 2)
@@ -142,18 +143,19 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     against the theory's; with ``found`` (a refined sweep's ``boundaries.parquet``),
     the located boundaries on the state map."""
     cells = agreement_cells(df)
+    refined = found is not None
     ncols = 3 if theory_map is not None else 2
     fig, axes = plt.subplots(2, ncols, figsize=(5.5 * ncols, 9), constrained_layout=True)
     names = [*STATES, "failed"]
     codes = cells["state"].map({s: i for i, s in enumerate(names)})
     ax = axes[0, 0]
-    _mesh(ax, cells, codes, cmap=_state_cmap(names),
+    _mesh(ax, cells, codes, refined, cmap=_state_cmap(names),
           vmin=-0.5, vmax=len(names) - 0.5)
     present = [s for s in names if s in set(cells["state"])]
     # An artist of its own, so that the theory's legend does not replace it.
     ax.add_artist(ax.legend(handles=[Patch(color=STATE_COLORS[s], label=s) for s in present],
                             loc="upper left", fontsize=8, framealpha=0.8))
-    if len(cells) < cells[G].nunique() * cells[ETA].nunique():  # a refined sweep
+    if refined:
         ax.plot(cells[G], cells[ETA], "k.", ms=2, label="simulated point")
     ax.set_title("simulated state (lines: theory)" if lines is not None else "simulated state")
     panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm(), "viridis"),
@@ -166,7 +168,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     panels[-1] = (*panels[-1][:3], TwoSlopeNorm(sync, 0.0, 2 * sync), panels[-1][4])
     for ax, column, label, norm, cmap in panels:
         values = cells[column].where(cells[column] > 0) if norm else cells[column]
-        im = _mesh(ax, cells, values, norm=norm, cmap=cmap)
+        im = _mesh(ax, cells, values, refined, norm=norm, cmap=cmap)
         fig.colorbar(im, ax=ax, label=label.split(" (")[0])
         ax.set_title(label, fontsize=9)
     plane = [axes[0, 0], *[p[0] for p in panels]]
@@ -175,7 +177,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
                             theory_map.eta.between(cells[ETA].min(), cells[ETA].max())]
         ax = axes[1, 0]
         _mesh(ax, inside.rename(columns={"g": G, "eta": ETA}),
-              inside["state"].map({s: i for i, s in enumerate(names)}),
+              inside["state"].map({s: i for i, s in enumerate(names)}), refined,
               cmap=_state_cmap(names), vmin=-0.5, vmax=len(names) - 0.5)
         for state, sub in inside.groupby("state"):
             ax.text(sub.g.mean(), sub.eta.mean(), state, ha="center", va="center",
@@ -253,8 +255,7 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
     of any other swept setting; with ``with_theory``, Brunel's theory for each network
     overlaid), fig8.png when spikes were saved."""
     run_dir = Path(run_dir)
-    config_cols = [c for c in df.columns if c.split(".")[0] in POINT_GROUPS]
-    others = [c for c in config_cols if c not in (G, ETA) and df[c].nunique() > 1]
+    others = other_axes(df)
     out = []
     groups = df.groupby(others) if others else [((), df)]
     for key, sub in groups:
@@ -268,8 +269,7 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
             cache = run_dir if not others else None
             theory_map, lines = theory_grid(sub, cache), lines_for(sub, cache)
         path = RunDir(run_dir).phase_diagram(label.replace(", ", "_"))
-        found = RunDir(run_dir).boundaries
-        found = pd.read_parquet(found) if found.exists() and not others else None
+        found = plane_boundaries(sub, run_dir) if not others else None
         out.append(phase_diagram(sub, path, title, theory_map, lines, found))
     f8 = fig8(df, run_dir, RunDir(run_dir).fig8) if "spikes_file" in df else None
     return out + ([f8] if f8 else [])

@@ -118,6 +118,8 @@ def main() -> None:
     hydra_main()
     from sweep.gather import GatherWhenDone
 
+    if GatherWhenDone.error is not None:  # a crash of the gathering is not a warning
+        raise GatherWhenDone.error
     if GatherWhenDone.status:  # a multirun with failed points or left-out parts
         sys.exit(GatherWhenDone.status)
 

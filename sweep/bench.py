@@ -121,10 +121,14 @@ def refined_bench(run_dir: Path) -> list[str]:
     """A refined run's cost against the uniform grid of its final resolution (points,
     simulated seconds, point wall seconds, wall time), and each located boundary against
     the theory's line between its two states."""
-    import pandas as pd
     from omegaconf import OmegaConf
 
-    from analysis.agreement import boundary_report, lines_for, located_boundaries
+    from analysis.agreement import (
+        boundary_report,
+        lines_for,
+        located_boundaries,
+        plane_boundaries,
+    )
     from sweep.config import from_dictconfig
     from sweep.grid import expand, flatten_axes, refine_steps
     from sweep.rundir import RunDir
@@ -139,7 +143,9 @@ def refined_bench(run_dir: Path) -> list[str]:
     refine = cfg.grid.refine
     if not refine.on:
         raise UsageError(f"{run_dir}: grid.refine is off in its config")
-    found, steps = pd.read_parquet(rd.boundaries), refine_steps(cfg)
+    found, steps = plane_boundaries(df, run_dir), refine_steps(cfg)
+    if found is None:
+        raise UsageError(f"{run_dir}: its boundaries are not in one (g, eta) plane")
     grid_ids = {p.point_id for p in expand(cfg)}
     first = df[df.point_id.isin(grid_ids)]
     rest = df[~df.point_id.isin(grid_ids)]
@@ -156,7 +162,7 @@ def refined_bench(run_dir: Path) -> list[str]:
     wall = df.total_s.sum()
     estimate = uniform * first.total_s.mean()
 
-    def span(rows: pd.DataFrame) -> str:
+    def span(rows) -> str:  # rows of the dataset
         if rows.empty:
             return "none"
         minutes = (rows.finished_at.max() - rows.started_at.min()).total_seconds() / 60

@@ -34,14 +34,21 @@ def gather_and_analyse(run_dir: Path, with_theory: bool = True) -> int:
 class GatherWhenDone(Callback):
     """Hydra callback (``conf/config.yaml``): a multirun, with any launcher, ends like a
     grid run: the sweep directory's parts gathered into ``results.parquet``, its
-    figures and agreement report, and a summary line. Its exit status is kept for
-    ``python -m sweep`` to exit with."""
+    figures and agreement report, and a summary line. Its exit status, or its
+    exception, is kept for ``python -m sweep`` to exit with, or raise."""
 
     status: int | None = None
+    error: Exception | None = None  # Hydra would turn it into a warning: raised after
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        type(self).status = type(self).error = None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        type(self).status = gather_and_analyse(Path(config.hydra.sweep.dir),
-                                               bool(config.run.theory))
+        try:
+            type(self).status = gather_and_analyse(Path(config.hydra.sweep.dir),
+                                                   bool(config.run.theory))
+        except Exception as err:
+            type(self).error = err
 
 
 @command

@@ -151,12 +151,13 @@ def _check_refine(grid: GridConfig, axes: dict[str, list[Any]]) -> None:
         return
     if not r.min_step > 0:
         raise ConfigError(f"grid.refine.min_step={r.min_step}: must be > 0")
+    types = point_keys()
     for key in r.axes:
         values = axes.get(key)
-        if values is None or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     for v in values):
-            raise ConfigError(f"grid.refine.axes: {key} must be a numeric grid axis; the "
-                              f"axes are: {', '.join(axes) or 'none'}")
+        if values is None or types[key] not in ("float", float):
+            floats = [k for k in axes if types[k] in ("float", float)]
+            raise ConfigError(f"grid.refine.axes: {key} must be a grid axis of real values "
+                              f"(midpoints); such axes here: {', '.join(floats) or 'none'}")
 
 
 def refine_steps(cfg: Config) -> dict[str, float]:

@@ -48,8 +48,8 @@ def _midpoint(a: float, b: float) -> float:
 def transitions(states: dict[tuple, str | None], steps: dict[str, float]
                 ) -> list[tuple[str, Params, Params]]:
     """Every two neighbours along a refined axis (``steps``: each axis's grid step)
-    whose states differ, neither failed: (axis, params at the lower value, params at
-    the higher value)."""
+    whose states differ, failed points left out: (axis, params at the lower value,
+    params at the higher value)."""
     out = []
     for axis, step in steps.items():
         lines: dict[tuple, list[tuple[float, Params, str]]] = defaultdict(list)
@@ -58,10 +58,10 @@ def transitions(states: dict[tuple, str | None], steps: dict[str, float]
             if axis in params:
                 lines[_key(params, axis)].append((params[axis], params, state))
         for line in lines.values():
-            line.sort(key=lambda t: t[0])
+            # A failed point is skipped, not a wall: its neighbours keep their bracket.
+            line = sorted((t for t in line if t[2] is not None), key=lambda t: t[0])
             for (_, lo, s_lo), (_, hi, s_hi) in pairwise(line):
-                if (s_lo is not None and s_hi is not None and s_lo != s_hi
-                        and hi[axis] - lo[axis] <= step + 1e-9):
+                if s_lo != s_hi and hi[axis] - lo[axis] <= step + 1e-9:
                     out.append((axis, lo, hi))
     return out
 

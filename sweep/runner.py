@@ -68,7 +68,8 @@ def _reason(returncode: int, log: Path) -> str:
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return f"killed by signal {name} (see logs/{log.name})"
-    lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    lines = [ln for ln in log.read_text(errors="replace").splitlines()
+             if ln.strip() and not ln.startswith("sweep.worker: point ")]
     return f"exit code {returncode}: {lines[-1] if lines else 'no output'} (see logs/{log.name})"
 
 
@@ -242,7 +243,8 @@ def run_grid(cfg: Config, run_dir: Path) -> Counter:
     counts = _run_round(points, run_dir, cfg, "round 0: " if on else "")
     rounds = {p.point_id: (p, 0) for p in points}
     level = 1
-    while on and (points := refine_round(cfg, run_dir, rounds, level)):
+    while on and not counts["interrupted"] and (
+            points := refine_round(cfg, run_dir, rounds, level)):
         counts += _run_round(points, run_dir, cfg, f"round {level}: ")
         rounds.update({p.point_id: (p, level) for p in points})
         level += 1

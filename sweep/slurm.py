@@ -157,6 +157,7 @@ def add_round(manifest: dict[str, Any], points: list[Point], level: int) -> list
     """Append round ``level``'s points and their shards to the manifest; returns the
     new shards' indices."""
     first, start = len(manifest["points"]), len(manifest["shards"])
+    manifest["complete"] = False
     manifest["points"] += _entries(points, level)
     per_task = manifest["slurm"]["points_per_task"]
     manifest["shards"] += [[first + i for i in shard]
@@ -282,8 +283,8 @@ def status(run_dir: Path) -> str:
                                              if k == r]) for r in range(max(rounds) + 1)]
     lines += [f"  next job {job} (then: advance, gather)" for job in nexts]
     if manifest.get("complete") and not nexts:
-        lines.append("  complete: every round done and gathered "
-                     f"({RunDir(run_dir).results.name})")
+        lines.append("  complete: no round left to plan (the last next job gathers "
+                     f"{RunDir(run_dir).results.name})")
     for i in incomplete_shards(manifest, states):
         shard = manifest["shards"][i]
         counted = ", ".join(f"{n} {s}" for s in ("failed", "pending")
@@ -313,8 +314,8 @@ def resubmit(run_dir: Path, dry_run: bool = False) -> str:
     next job after them; with every point done but the sweep not complete (its next
     job failed or was cancelled), a next job alone. Holds a lock on the run directory,
     so two resubmits cannot both submit a shard."""
-    manifest = read_manifest(run_dir)
     with _locked(run_dir):
+        manifest = read_manifest(run_dir)
         active, nexts = active_jobs(run_dir)
         todo = [i for i in incomplete_shards(manifest, point_states(run_dir, manifest))
                 if i not in active]
@@ -344,6 +345,8 @@ def advance(run_dir: Path) -> tuple[int, str]:
     with _locked(run_dir):
         manifest = read_manifest(run_dir)
         states = point_states(run_dir, manifest)
+        if active_jobs(run_dir)[0]:  # e.g. resubmitted shards: their own next job advances
+            return 0, "array tasks of this run are queued or running: their next job advances"
         if "pending" in states:
             return 1, (f"{states.count('pending')} points have no part (tasks cancelled or "
                        f"killed): python -m sweep.slurm resubmit {run_dir}")

@@ -183,11 +183,30 @@ def test_a_refined_sweep_killed_mid_round_resumes_to_the_same_dataset(refined_ru
                                   pd.read_parquet(refined_run / "boundaries.parquet"))
 
 
-def test_refine_needs_numeric_grid_axes():
+def test_refine_needs_real_valued_grid_axes():
     from tests.helpers import run_cli
 
-    out = run_cli("-m", "sweep", "grid.refine.min_step=0.25", "grid.refine.axes=[network.D]")
-    assert out.returncode == 2
-    assert out.stderr.strip().splitlines()[-1] == (
-        "error: grid.refine.axes: network.D must be a numeric grid axis; the axes are: "
-        "network.g, network.eta")
+    for axis, extra in (("network.D", []), ("network.N_E", ["+grid.axes.network.N_E=[400,800]"])):
+        out = run_cli("-m", "sweep", *extra, "grid.refine.min_step=0.25",
+                      f"grid.refine.axes=[{axis}]")
+        assert out.returncode == 2
+        assert out.stderr.strip().splitlines()[-1] == (
+            f"error: grid.refine.axes: {axis} must be a grid axis of real values (midpoints); "
+            "such axes here: network.g, network.eta")
+
+
+def test_a_failed_midpoint_keeps_the_bracket_around_it():
+    states = point_states([({G: g, ETA: 1.0, "replicate": 0}, s) for g, s in
+                           [(3.0, "SR"), (3.5, None), (4.0, "AI")]])
+    steps = {G: 1.0}
+    assert [(lo[G], hi[G]) for _, lo, hi in transitions(states, steps)] == [(3.0, 4.0)]
+    assert next_round(states, steps, 0.125) == []  # its midpoint failed: not planned again
+
+
+def test_a_refined_run_without_transitions_reports_none():
+    from analysis.agreement import boundary_report, located_boundaries
+
+    found = pd.DataFrame(columns=["axis", "from_state", "to_state", "low", "high", "midpoint",
+                                  "round", G, ETA])
+    lines = pd.DataFrame({"line": ["SR", "SR"], "g": [3.0, 3.0], "eta": [0.0, 4.0]})
+    assert len(boundary_report(located_boundaries(found, lines))) == 1

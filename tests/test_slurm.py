@@ -144,7 +144,7 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     h.wait_until(lambda: not queued(slurm_env, [last_next]), what="the last next job")
     log = (run_dir / "slurm" / "logs" / f"next_{last_next}.out").read_text()
     assert "complete: 4 points, 0 failed" in log and "(4 rows: 4 ok, 0 failed)" in log
-    assert "complete: every round done" in slurm(slurm_env, "status", str(run_dir)).stdout
+    assert "complete: no round left to plan" in slurm(slurm_env, "status", str(run_dir)).stdout
     nothing = slurm(slurm_env, "resubmit", str(run_dir))
     assert nothing.stdout.strip() == "nothing to resubmit: every point is done"
 
@@ -182,7 +182,7 @@ def test_refined_sweep_runs_round_by_round_and_matches_local_run(slurm_env, tmp_
     assert len(arrays) == rounds + 1 and [j["next_after"] for j in nexts] == [
         j["job_id"] for j in arrays]
     status = slurm(slurm_env, "status", str(run_dir)).stdout
-    assert f"round {rounds}: " in status and "complete: every round done" in status
+    assert f"round {rounds}: " in status and "complete: no round left to plan" in status
     df, _ = load(run_dir)
     pd.testing.assert_frame_equal(h.stable(df), h.stable(load(local)[0]))
     pd.testing.assert_frame_equal(pd.read_parquet(run_dir / "boundaries.parquet"),
