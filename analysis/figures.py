@@ -212,6 +212,8 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     """Raster of ``n_raster`` neurons and population rate over the last ``window_ms`` of
     each point with saved spikes (Brunel's Fig. 8). None if no spikes were saved."""
     rows = df[(df.status == "ok") & df.spikes_file.notna()]
+    # Parts copied from another run directory may name spikes left behind there.
+    rows = rows[[(Path(run_dir) / f).exists() for f in rows.spikes_file]]
     if rows.empty:
         return None
     # Brunel's panels first, in his order; any other point after them.
