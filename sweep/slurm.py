@@ -81,39 +81,37 @@ def array_spec(indices: list[int], max_running: int) -> str:
     return f"{spec}%{max_running}" if max_running else spec
 
 
+def _script(sl: SlurmConfig, options: list[str], commands: list[str]) -> str:
+    """A job script: #SBATCH lines (then ``slurm.partition`` and ``slurm.extra``), this
+    code on PYTHONPATH (the code that wrote the manifest runs it), the commands."""
+    root = Path(__file__).resolve().parent.parent
+    options = [*options, f"--mem-per-cpu={sl.mem_mb}M", f"--time={sl.time}",
+               *([f"--partition={sl.partition}"] if sl.partition else []), *sl.extra]
+    lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in options),
+             f"export PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}}",
+             *commands]
+    return "\n".join(lines) + "\n"
+
+
 def sbatch_script(sl: SlurmConfig, run_dir: Path, n_tasks: int) -> str:
     """The array job's script; ``resubmit`` reuses it with another --array. Job name and
     output path go on sbatch's command line (``submit_array``), where paths need no
     quoting."""
-    root = Path(__file__).resolve().parent.parent  # the code that wrote the manifest runs it
     options = [f"--array={array_spec(list(range(n_tasks)), sl.max_running)}",
-               f"--cpus-per-task={sl.cpus_per_task}", f"--mem-per-cpu={sl.mem_mb}M",
-               f"--time={sl.time}"]
-    if sl.partition:
-        options.append(f"--partition={sl.partition}")
-    lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in [*options, *sl.extra]),
-             f"export PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}}",
-             f"exec {shlex.quote(sys.executable)} -m sweep.slurm task {shlex.quote(str(run_dir))}"]
-    return "\n".join(lines) + "\n"
+               f"--cpus-per-task={sl.cpus_per_task}"]
+    return _script(sl, options, [f"exec {shlex.quote(sys.executable)} -m sweep.slurm task "
+                                 f"{shlex.quote(str(run_dir))}"])
 
 
 def next_script(cfg: Config, run_dir: Path) -> str:
     """The next job's script: advance the sweep (the next round, if any), then gather
     what is there (with the theory unless ``run.theory`` is off); it fails when a
     round is incomplete or points failed."""
-    sl = cfg.slurm
-    root = Path(__file__).resolve().parent.parent
-    options = ["--cpus-per-task=1", f"--mem-per-cpu={sl.mem_mb}M", f"--time={sl.time}"]
-    if sl.partition:
-        options.append(f"--partition={sl.partition}")
-    run = shlex.quote(str(run_dir))
-    python = shlex.quote(sys.executable)
-    lines = ["#!/bin/bash", *(f"#SBATCH {o}" for o in [*options, *sl.extra]),
-             f"export PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}}",
-             f"{python} -m sweep.slurm advance {run}", "advanced=$?",
-             f"{python} -m sweep.gather {run}{'' if cfg.run.theory else ' --no-theory'}"
-             " || exit $?", "exit $advanced"]
-    return "\n".join(lines) + "\n"
+    run, python = shlex.quote(str(run_dir)), shlex.quote(sys.executable)
+    theory = "" if cfg.run.theory else " --no-theory"
+    return _script(cfg.slurm, ["--cpus-per-task=1"], [
+        f"{python} -m sweep.slurm advance {run}", "advanced=$?",
+        f"{python} -m sweep.gather {run}{theory} || exit $?", "exit $advanced"])
 
 
 def slurm_seconds(t: str) -> int:
