@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.theory import Params, code_version, state_map
 from analysis.theory_lines import ETA_RANGE, G_RANGE, theory_lines
-from sweep.config import POINT_GROUPS
+from sweep.config import POINT_GROUPS, AnalysisConfig
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.storage import ETA, G, row_config
@@ -175,6 +175,14 @@ def boundary_positions(df: pd.DataFrame, lines: pd.DataFrame) -> list[str]:
 
 
 _SHORT = {G: "g", ETA: "eta"}
+_SYNC_LINES = ("SI-fast", "SI-slow")  # their states are the classifier's envelope-CV call
+
+
+def sync_threshold(df: pd.DataFrame) -> float:
+    """The envelope-CV threshold the run's states were classified with."""
+    column = "analysis.sync_env_cv"
+    return float(df[column].iloc[0]) if column in df and len(df) else \
+        AnalysisConfig().sync_env_cv
 # The theory's line between two simulated states (either way round).
 _LINE_BETWEEN = {frozenset((state, other)): line
                  for line, state in (("SR", "SR"), ("SI-fast", "SI-fast"), ("SI-slow", "SI-slow"))
@@ -274,7 +282,7 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
         lines.append(f"  {name}: {close}/{len(sub)} within {within:g}, median distance "
                      f"{sub.distance.median():.3f}, max {sub.distance.max():.3f}")
         far = sub[sub.distance > within]
-        if (name in ("SI-fast", "SI-slow") and "env_cv_low" in sub and len(far)
+        if (name in _SYNC_LINES and "env_cv_low" in sub and len(far)
                 and threshold is not None):
             margin = pd.concat([far.env_cv_low, far.env_cv_high]).sub(threshold).abs()
             lines.append(f"    the {len(far)} farther: envelope CV within 0.05 of the "
@@ -291,7 +299,7 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
                   "no line" if pd.isna(b.line) else f"no {b.line} line" if pd.isna(b.distance)
                   else f"line {b.line} does not cross here")
         dist = f", distance {b.distance:.3f}" if pd.notna(b.distance) else ""
-        if "env_cv_low" in b and b.line in ("SI-fast", "SI-slow"):
+        if "env_cv_low" in b and b.line in _SYNC_LINES:
             dist += f"; envelope CV {b.env_cv_low:.2f} -> {b.env_cv_high:.2f}"
         lines.append(f"  {_SHORT[other]}={b[other]:g}: {b.from_state} -> {b.to_state} "
                      f"between {_SHORT[b.axis]} {b.low:g} and {b.high:g} (round {b['round']}); "
@@ -364,9 +372,8 @@ def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
     grid's rows and columns. With ``reference`` (``sweep.reference.reference_run``:
     the same points simulated by the numpy reference of Brunel's neuron), how far
     MOOSE is from it."""
-    threshold = (float(cmp["analysis.sync_env_cv"].iloc[0])
-                 if "analysis.sync_env_cv" in cmp and len(cmp) else None)
-    where = (boundary_report(located_boundaries(found, lines, cmp), threshold=threshold)
+    where = (boundary_report(located_boundaries(found, lines, cmp),
+                             threshold=sync_threshold(cmp))
              if found is not None else boundary_positions(cmp, lines))
     text = [*model_scores(cmp, "MOOSE"), *where, f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None:

@@ -15,7 +15,13 @@ from matplotlib.colors import ListedColormap, LogNorm, TwoSlopeNorm
 from matplotlib.patches import Patch
 
 from analysis.agreement import cells as agreement_cells
-from analysis.agreement import lines_for, other_axes, plane_boundaries, theory_grid
+from analysis.agreement import (
+    lines_for,
+    other_axes,
+    plane_boundaries,
+    sync_threshold,
+    theory_grid,
+)
 from analysis.states import STATES
 from analysis.stats import population_rate
 from analysis.theory_lines import ETA_RANGE, G_RANGE
@@ -164,7 +170,7 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
                "(synchronous below the threshold)", None, "coolwarm_r")]
     if theory_map is not None:
         panels[1:] = [(axes[0, 2], *panels[2][1:])]
-    sync = float(df["analysis.sync_env_cv"].iloc[0]) if "analysis.sync_env_cv" in df else 0.4
+    sync = sync_threshold(df)
     panels[-1] = (*panels[-1][:3], TwoSlopeNorm(sync, 0.0, 2 * sync), panels[-1][4])
     for ax, column, label, norm, cmap in panels:
         values = cells[column].where(cells[column] > 0) if norm else cells[column]

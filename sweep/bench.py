@@ -128,6 +128,7 @@ def refined_bench(run_dir: Path) -> list[str]:
         lines_for,
         located_boundaries,
         plane_boundaries,
+        sync_threshold,
     )
     from sweep.config import from_dictconfig
     from sweep.grid import expand, flatten_axes, refine_steps
@@ -180,7 +181,7 @@ def refined_bench(run_dir: Path) -> list[str]:
         f" h estimated (the grid's mean per point x {uniform}): {wall / estimate:.1%}",
         f"wall time: grid: {span(first)}; refinement rounds: {span(rest)}",
         *boundary_report(located_boundaries(found, lines_for(df, run_dir), df),
-                         threshold=float(df["analysis.sync_env_cv"].iloc[0])),
+                         threshold=sync_threshold(df)),
     ]
 
 
