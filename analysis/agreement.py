@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.states import majority_state
 from analysis.theory import Params, code_version, state_map
-from analysis.theory_lines import ETA_RANGE, G_RANGE, theory_lines
+from analysis.theory_lines import theory_lines
 from sweep.config import POINT_GROUPS, AnalysisConfig
+from sweep.grid import fig2_plane
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.storage import ETA, G, row_config
@@ -63,12 +65,12 @@ def lines_for(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> 
     Fig. 2's plane widened to the simulated grid."""
     p = network_params(df)
     q_rate = df.iloc[0]["analysis.quiescent_rate"]
-    plane = ((min(G_RANGE[0], df[G].min()), max(G_RANGE[1], df[G].max())),
-             (min(ETA_RANGE[0], df[ETA].min()), max(ETA_RANGE[1], df[ETA].max())))
-    plane = tuple(tuple(float(v) for v in axis) for axis in plane)
+    (g0, g1), (e0, e1) = fig2_plane()
+    plane = ((float(min(g0, df[G].min())), float(max(g1, df[G].max()))),
+             (float(min(e0, df[ETA].min())), float(max(e1, df[ETA].max()))))
     key = repr((p, q_rate, plane, code_version()))
     return _cached(RunDir(run_dir).theory_lines if run_dir else None, key,
-                   lambda: theory_lines(p, quiescent_rate=q_rate, plane=plane, jobs=jobs))
+                   lambda: theory_lines(p, q_rate, plane, jobs=jobs))
 
 
 def grid_step(values: np.ndarray) -> float:
@@ -113,18 +115,13 @@ def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> 
         "far": ~near})], axis=1)
 
 
-def most_frequent(states: pd.Series) -> str:
-    """A point's state over its replicates (ties: the one seen first)."""
-    return states.value_counts(sort=True).index[0]
-
-
 def cells(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (g, eta): replicates averaged, the most frequent state kept, failed
-    points as state "failed"."""
-    ok = df[df.status == "ok"]
+    """One row per (g, eta): replicates averaged, the state over them
+    (``majority_state``), points without a finished replicate as state "failed"."""
+    ok = df[df.status == "ok"].sort_values("replicate", kind="stable")
     stats = [c for c in ("rate_hz", "cv_isi", "chi", "env_cv") if c in ok]
     numeric = ok.groupby([G, ETA])[stats].mean()
-    state = ok.groupby([G, ETA])["state"].agg(most_frequent)
+    state = ok.groupby([G, ETA])["state"].agg(majority_state)
     out = numeric.join(state).reset_index()
     failed = df.loc[df.status != "ok", [G, ETA]].drop_duplicates()
     out = out.merge(failed, how="outer", on=[G, ETA])
@@ -331,13 +328,14 @@ def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
 
 
 def by_point(cmp: pd.DataFrame) -> pd.DataFrame:
-    """One row per (g, eta): over replicates the most frequent state and the mean rate
-    and CV (``compare``'s other columns are the point's, the same for each)."""
+    """One row per (g, eta): over replicates the state (``majority_state``) and the mean
+    rate and CV (``compare``'s other columns are the point's, the same for each)."""
     if not cmp.duplicated([G, ETA]).any():
         return cmp
     how = {c: "first" for c in cmp.columns if c not in (G, ETA)}
-    how.update(rate_hz="mean", cv_isi="mean", state=most_frequent)
-    return cmp.groupby([G, ETA], as_index=False).agg(how)
+    how.update(rate_hz="mean", cv_isi="mean", state=majority_state)
+    return (cmp.sort_values("replicate", kind="stable")
+            .groupby([G, ETA], as_index=False).agg(how))
 
 
 def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
@@ -378,7 +376,7 @@ def agreement_text(cmp: pd.DataFrame, lines: pd.DataFrame,
     text = [*model_scores(cmp, "MOOSE"), *where, f"neuron rule: {NEURON_RULE_NOTE}"]
     if reference is None:
         text.append("numpy reference on the same instances: not run "
-                    "(python -m sweep.reference --run RUN_DIR)")
+                    "(brunel-reference run RUN_DIR)")
         return "\n".join(text)
     ref = cmp.merge(reference, on="point_id", suffixes=("", "_reference"))
     diff = ref.rate_hz / ref.rate_hz_reference - 1

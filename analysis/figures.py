@@ -24,14 +24,13 @@ from analysis.agreement import (
 )
 from analysis.states import STATES
 from analysis.stats import population_rate
-from analysis.theory_lines import ETA_RANGE, G_RANGE
+from sweep.grid import fig2_plane, fig8_panels
 from sweep.rundir import RunDir, atomic_write
 from sweep.storage import ETA, G
 
 STATE_COLORS = {"quiescent": "#d9d9d9", "SR": "#d62728", "AR": "#ff9f40", "AI": "#2ca02c",
                 "SI-fast": "#1f77b4", "SI-slow": "#9467bd", "failed": "#000000"}
 NEURON_SHORT = "MOOSE, Brunel's neuron (input during refractoriness ignored)"
-FIG8_PANELS = {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}
 
 
 def _state_cmap(names: list[str]) -> ListedColormap:
@@ -223,7 +222,8 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     if rows.empty:
         return None
     # Brunel's panels first, in his order; any other point after them.
-    panel = [FIG8_PANELS.get((r[G], r[ETA]), "") for _, r in rows.iterrows()]
+    panels = fig8_panels()
+    panel = [panels.get((r[G], r[ETA]), "") for _, r in rows.iterrows()]
     rows = rows.assign(panel=panel).sort_values(["panel", G, ETA], key=lambda s: s.replace(
         "", "~") if s.name == "panel" else s).reset_index(drop=True)
     fig, axes = plt.subplots(2 * ((len(rows) + 1) // 2), min(len(rows), 2), squeeze=False,
@@ -291,7 +291,8 @@ def theory_figure(lines: pd.DataFrame, params, path: Path) -> Path:
     ax = axes[0]
     draw_lines(ax, lines, legend=True)
     label_regions(ax, lines, params.gamma)
-    ax.set(xlim=G_RANGE, ylim=(0, ETA_RANGE[1]),
+    g_range, (_, eta_max) = fig2_plane()
+    ax.set(xlim=g_range, ylim=(0, eta_max),
            xlabel="g (relative strength of inhibition)", ylabel="ν_ext / ν_thr",
            title="phase diagram (Fig. 2A)")
     ax = axes[1]

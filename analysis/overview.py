@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.states import majority_state
 from sweep.storage import ETA, G
+
+
+def _cell(states: pd.Series) -> str:
+    """A point's state over its replicates; "(k/n)" when only k of n replicates have it."""
+    state = majority_state(states)
+    k = int((states == state).sum())
+    return state if k == len(states) else f"{state} ({k}/{len(states)})"
 
 
 def summary_table(df: pd.DataFrame) -> str:
@@ -17,7 +25,8 @@ def summary_table(df: pd.DataFrame) -> str:
     if not ok.empty:
         lines.append("states: " + ", ".join(
             f"{s} {n}" for s, n in ok.state.value_counts().sort_index().items()))
-        states = ok.groupby([ETA, G])["state"].agg(lambda s: "/".join(sorted(set(s))))
+        states = ok.sort_values("replicate", kind="stable").groupby([ETA, G])["state"].agg(
+            _cell)
         grid = states.unstack(G).sort_index(ascending=False).fillna("-")
         grid.index = [f"eta={v:g}" for v in grid.index]
         grid.columns = [f"g={v:g}" for v in grid.columns]

@@ -1,4 +1,10 @@
-"""All of a point's statistics from its recording, after the transient."""
+"""All of a point's statistics from its recording, after the transient.
+
+``STATISTICS`` declares them once: each is a column of every dataset
+(``sweep.storage.SCHEMA``) with this type. Adding a statistic is one entry here and
+its value in ``summarize`` (its formula in the docstring of its function in
+``analysis.stats``); a statistic computed but not declared, or declared but not
+computed, is an error."""
 
 from __future__ import annotations
 
@@ -7,6 +13,20 @@ import numpy as np
 from analysis import stats
 from analysis.states import classify
 from sweep.config import AnalysisConfig, Config
+
+STATISTICS: dict[str, type] = {
+    "rate_hz": float,  # stats.mean_rate
+    "cv_isi": float,  # stats.cv_isi
+    "cv_neurons": int,  # neurons in the CV mean
+    "chi": float,  # stats.chi_vm
+    "spike_sync": float,  # stats.spike_synchrony
+    "osc_freq_hz": float,  # stats.oscillation
+    "osc_power": float,  # stats.oscillation
+    "env_cv": float,  # stats.envelope_cv
+    "coherence": float,  # stats.spike_coherence at osc_freq_hz
+    "silent_frac": float,  # stats.silent_fraction
+    "state": str,  # analysis.states.classify
+}
 
 
 def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
@@ -30,7 +50,7 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
                                          t_stop, th.pop_bin, th.welch_segment)
     coherence = (float(kappa[np.argmin(np.abs(f_coh - f_peak))]) if np.isfinite(f_peak)
                  else float("nan"))
-    return {
+    out = {
         "rate_hz": rate,
         "cv_isi": cv,
         "cv_neurons": n_cv,
@@ -43,6 +63,10 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
         "silent_frac": stats.silent_fraction(*args, n_neurons, t_start, t_stop),
         "state": classify(rate, cv, f_peak, env_cv, th),
     }
+    if out.keys() != STATISTICS.keys():
+        raise KeyError(f"statistics {sorted(out.keys() ^ STATISTICS.keys())}: computed but "
+                       "not declared in STATISTICS, or declared but not computed")
+    return out
 
 
 def summarize_point(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,

@@ -62,10 +62,6 @@ class Params:
                    V_r=network.V_r, tau=network.tau, tau_rp=network.tau_rp)
 
 
-STANDARD = Params(C_E=1000, gamma=0.25, J=0.1, D=1.5, theta=20.0, V_r=10.0, tau=20.0,
-                  tau_rp=2.0)
-
-
 def mu_sigma(p: Params, g: float, nu_ext: float, nu: float) -> tuple[float, float]:
     """Mean (mV) and standard deviation (mV) of the input for a rate nu (Hz)."""
     mu = p.C_E * p.J * p.tau_s * (nu_ext + nu * (1 - g * p.gamma))
@@ -205,8 +201,8 @@ class Prediction:
     bistable: bool = False  # a quiescent stationary state coexists with this one
 
 
-def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
-            quiescent_rate: float = 0.2) -> Prediction:
+def predict(p: Params, g: float, eta: float, f_fast: float, quiescent_rate: float
+            ) -> Prediction:
     """The state the theory gives at (g, eta): quiescent below ``quiescent_rate``;
     else asynchronous if stable (AR where excitation dominates, g gamma < 1, AI
     otherwise), else SR (g gamma < 1), SI-fast or SI-slow by the unstable mode's
@@ -229,8 +225,8 @@ def predict(p: Params, g: float, eta: float, f_fast: float = 60.0,
     return Prediction(state, nu, f, margin, cv, bistable)
 
 
-def state_map(p: Params, pairs, f_fast: float = 60.0, quiescent_rate: float = 0.2,
-              jobs: int = -1, code: str = ""):
+def state_map(p: Params, pairs, f_fast: float, quiescent_rate: float, jobs: int = -1,
+              code: str = ""):
     """``predict`` at every (g, eta) of ``pairs``, in parallel processes: a DataFrame
     with g, eta, state, nu0, f_unstable, margin, cv, bistable. ``code`` only keys
     caches (``code_version()``)."""

@@ -4,7 +4,7 @@
   gain G(w) of the asynchronous state equals 1 at a real frequency, solved for the
   frequency and one coordinate at fixed values of the other (two real equations,
   Re G = 1 and Im G = 0, in two unknowns), following each line by continuation
-  from a point the cross-check values of ``brunel-model.md`` give.
+  from a point the cross-check values of docs/theory.md give.
 - Onset of activity: where the stationary rate nu0 (the highest root) reaches the
   classifier's rate floor, solved in eta at fixed g.
 - Balance: g gamma = 1, where the theory's asynchronous state changes from
@@ -25,7 +25,6 @@ from scipy import optimize
 from analysis.theory import Params, loop_gain, nu0
 
 LINES = ("SR", "SI-fast", "SI-slow", "onset", "balance")
-G_RANGE, ETA_RANGE = (2.0, 8.0), (0.5, 4.0)  # Fig. 2's plane (the sweep's phase_diagram)
 Plane = tuple[tuple[float, float], tuple[float, float]]  # (g from, to), (eta from, to)
 
 
@@ -128,11 +127,12 @@ def _rows(line: str, pts: Iterator[tuple[float, float, float]]) -> list[dict]:
     return [{"line": line, "g": g, "eta": eta, "f_hz": f} for g, eta, f in pts]
 
 
-def line(p: Params, name: str, step: float = 0.25, quiescent_rate: float = 0.2,
-         plane: Plane = (G_RANGE, ETA_RANGE)) -> list[dict]:
-    """One boundary of Fig. 2 as rows (line, g, eta, f_hz) over ``plane`` (default
-    Fig. 2's), sampled every ``step`` in the coordinate it is followed along. The
-    starting guesses are the standard network's (brunel-model.md); where they do not
+def line(p: Params, name: str, quiescent_rate: float, plane: Plane, step: float = 0.25
+         ) -> list[dict]:
+    """One boundary of Fig. 2 as rows (line, g, eta, f_hz) over ``plane`` ((g range, eta
+    range); Fig. 2's is ``sweep.grid.fig2_plane()``), sampled every ``step`` in the
+    coordinate it is followed along. The starting guesses are the standard network's
+    (docs/theory.md); where they do not
     converge (another network) a coarse scan finds the first point of the SI lines,
     and a line neither finds (the SR line of such a network) is empty."""
     (g0, g1), (e0, e1) = plane
@@ -164,14 +164,14 @@ def line(p: Params, name: str, step: float = 0.25, quiescent_rate: float = 0.2,
     raise ValueError(f"line {name!r}: must be one of {', '.join(LINES)}")
 
 
-def theory_lines(p: Params, step: float = 0.25, quiescent_rate: float = 0.2,
-                 plane: Plane = (G_RANGE, ETA_RANGE), jobs: int = -1, code: str = ""):
+def theory_lines(p: Params, quiescent_rate: float, plane: Plane, step: float = 0.25,
+                 jobs: int = -1, code: str = ""):
     """Every line of Fig. 2 (``line``), computed in parallel processes, as one DataFrame.
     ``code`` only keys caches (``analysis.theory.code_version``)."""
     import pandas as pd
     from joblib import Parallel, delayed
 
-    parts = Parallel(n_jobs=jobs)(delayed(line)(p, name, step, quiescent_rate, plane)
+    parts = Parallel(n_jobs=jobs)(delayed(line)(p, name, quiescent_rate, plane, step)
                                   for name in LINES)
     rows = [r for part in parts for r in part]
     return pd.DataFrame(rows, columns=["line", "g", "eta", "f_hz"])

@@ -1,8 +1,11 @@
-"""``python -m analysis.windows RUN_DIR TRANSIENT:DURATION ...``: how a run's statistics
-and states change with a shorter analysis window, from its saved spikes
-(``run.save_spikes=true``), without simulating again. For each window (ms) it prints
-how many points change state against the run's own window and how far the rates and
-CVs move: the measurement behind choosing ``sim.duration`` and ``sim.transient``."""
+"""brunel-windows RUN_DIR WINDOW [WINDOW ...]: how a run's statistics and states change
+with another analysis window, from its saved spikes (run.save_spikes=true), without
+simulating again. A WINDOW is TRANSIENT:DURATION in ms. For each window it prints how
+many points change state against the run's own window and how far the rates and CVs
+move: the measurement behind choosing sim.duration and sim.transient.
+
+  brunel-windows outputs/full 200:700 100:600
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.summary import summarize
-from sweep.cli import UsageError, command
+from sweep.cli import UsageError, command, parser
 from sweep.rundir import RunDir
 from sweep.storage import ETA, G, load, row_config
 
@@ -61,12 +64,13 @@ def compare_windows(run_dir: Path, windows: list[tuple[float, float]]) -> list[s
 
 @command
 def main(argv: list[str]) -> int:
-    if len(argv) < 2:
-        raise UsageError("usage: python -m analysis.windows RUN_DIR TRANSIENT:DURATION ...")
-    run_dir = Path(argv[0])
-    if not RunDir(run_dir).results.exists():
-        raise UsageError(f"{RunDir(run_dir).results} not found")
-    print("\n".join(compare_windows(run_dir, [_window(w) for w in argv[1:]])))
+    ap = parser("brunel-windows", __doc__, "analysis.windows")
+    ap.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    ap.add_argument("windows", nargs="+", metavar="WINDOW", help="TRANSIENT:DURATION in ms")
+    args = ap.parse_args(argv)
+    if not RunDir(args.run_dir).results.exists():
+        raise UsageError(f"{RunDir(args.run_dir).results} not found")
+    print("\n".join(compare_windows(args.run_dir, [_window(w) for w in args.windows])))
     return 0
 
 

@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 
 from sweep.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from sweep.config import (
+    CONF_DIR,
     POINT_GROUPS,
     ConfigError,
     from_dictconfig,
@@ -67,7 +68,9 @@ def job_params(cfg) -> dict:
     return params
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+# An absolute path: a console script imports this module as a module, not as a file,
+# and Hydra would read a relative path as a Python package.
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def hydra_main(dcfg: DictConfig) -> int:
     from sweep.gather import gather_and_analyse
     from sweep.grid import make_point

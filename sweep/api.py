@@ -62,7 +62,7 @@ def redraw_figures(run_dir: str | Path) -> list[Path]:
     return _draw(load_results(run_dir), Path(run_dir))
 
 
-# Release 0.1 names (README of 0.1), kept for one release.
+# Release 0.1 names (CHANGELOG.md), kept for one release.
 run_point = point_row
 run_sweep = sweep_dataset
 draw_figures = redraw_figures

@@ -1,8 +1,10 @@
-"""Benchmarks.
+"""brunel-bench {engine,sweep,refined}: benchmarks (engine is the default subcommand).
 
-``python -m sweep.bench [--sizes 2500 5000 12500] [--points 5,2 ...] [--peer nest]
-[--check]``: the engine.
+  brunel-bench engine [--sizes N ...] [--points G,ETA ...] [--peer nest] [--check]
+  brunel-bench sweep [--sizes N ...] [--replicates K]
+  brunel-bench refined RUN_DIR
 
+engine: the engine.
 Each (size, point) runs ``python -m sweep.point`` in a fresh process with the
 standard parameters (network=brunel_a, N_E:N_I = 4:1) and prints build time, run
 time per simulated second, delivered recurrent synaptic events per wall second,
@@ -14,11 +16,11 @@ of NEST's. ``--check`` runs the numpy reference of Brunel's neuron on the same
 instance and says whether MOOSE's spike trains are identical to it. ``--out FILE``
 appends each result as a JSON line.
 
-``python -m sweep.bench --refined RUN_DIR``: a refined sweep (``grid.refine``), from its
+refined: a refined sweep (``grid.refine``), from its
 dataset: points, simulated seconds and point wall seconds against the uniform grid of
 its final resolution, and each located boundary against the theory's line.
 
-``python -m sweep.bench --sweep [--sizes 2500] [--replicates 4]``: the framework. Runs
+sweep: the framework. Runs
 ``replicates`` equal-cost points ((5, 2), other seeds) through the sweep runner with
 1 and then 2 workers, and prints the framework overhead (everything but
 ``moose.start``: process start, imports, build, drive, statistics, storage,
@@ -27,7 +29,6 @@ dispatch) relative to the simulation time, and the parallel efficiency T1 / (2 T
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -38,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sweep.cli import UsageError, command
+from sweep.cli import UsageError, add_overrides, command, parser
 from sweep.config import load_config, standard_size
 
 
@@ -185,27 +186,37 @@ def refined_bench(run_dir: Path) -> list[str]:
     ]
 
 
+COMMANDS = ("engine", "sweep", "refined")
+
+
 @command
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500])
-    ap.add_argument("--points", nargs="+", default=["5,2"], help="g,eta pairs")
-    ap.add_argument("--out", type=Path, help="append results as JSON lines")
-    ap.add_argument("--spikes-dir", type=Path, help="save each point's spikes (npz) here")
-    ap.add_argument("--peer", choices=["nest"], help="also run each point in NEST")
-    ap.add_argument("--check", action="store_true",
-                    help="compare MOOSE's spikes with the numpy reference's")
-    ap.add_argument("--sweep", action="store_true", help="benchmark the sweep framework")
-    ap.add_argument("--replicates", type=int, default=4, help="points per --sweep run")
-    ap.add_argument("--refined", type=Path, metavar="RUN_DIR",
-                    help="a refined run's cost against the uniform grid, and its "
-                         "boundaries against the theory")
-    ap.add_argument("overrides", nargs="*", help="extra Hydra overrides, e.g. sim.duration=600")
+    ap = parser("brunel-bench", __doc__, "sweep.bench")
+    sub = ap.add_subparsers(dest="command", metavar="{engine,sweep,refined}")
+    p = sub.add_parser("engine", help="MOOSE per size and point, with a peer and a check")
+    p.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500], metavar="N")
+    p.add_argument("--points", nargs="+", default=["5,2"], metavar="G,ETA")
+    p.add_argument("--out", type=Path, metavar="FILE", help="append results as JSON lines")
+    p.add_argument("--spikes-dir", type=Path, metavar="DIR",
+                   help="save each point's spikes (npz) here")
+    p.add_argument("--peer", choices=["nest"], help="also run each point in NEST")
+    p.add_argument("--check", action="store_true",
+                   help="compare MOOSE's spikes with the numpy reference's")
+    add_overrides(p)
+    p = sub.add_parser("sweep", help="the sweep framework's overhead and parallel efficiency")
+    p.add_argument("--sizes", type=int, nargs="+", default=[2500], metavar="N")
+    p.add_argument("--replicates", type=int, default=4, metavar="K", help="points per run")
+    add_overrides(p)
+    p = sub.add_parser("refined", help="a refined run's cost against the uniform grid, and "
+                                       "its boundaries against the theory")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv = ["engine", *argv]
     args = ap.parse_args(argv)
-    if args.refined:
-        print("\n".join(refined_bench(args.refined)))
+    if args.command == "refined":
+        print("\n".join(refined_bench(args.run_dir)))
         return 0
-    if args.sweep:
+    if args.command == "sweep":
         for n in args.sizes:
             sweep_bench(n, args.replicates, args.overrides)
         return 0

@@ -1,7 +1,7 @@
 """What every command shares: its exit codes, one line and exit code 2 for bad input,
 130 for an interrupt.
 
-Exit codes (README, "Exit status"):
+Exit codes (docs/usage.md, "Exit codes"):
     0    every point ok and every part gathered
     1    the run finished, but some points failed (their rows say why)
     2    bad input, reported before anything ran or was written
@@ -11,6 +11,7 @@ Exit codes (README, "Exit status"):
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from collections.abc import Callable
@@ -26,6 +27,21 @@ EXIT_INTERRUPTED = 130
 
 class UsageError(ConfigError):
     """A command line that cannot be run (not a configuration key): one line, exit 2."""
+
+
+def parser(prog: str, doc: str | None, module: str) -> argparse.ArgumentParser:
+    """The argument parser of every command that is not the Hydra app: its usage names
+    the console script, its description is the module's docstring."""
+    return argparse.ArgumentParser(
+        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"Also: python -m {module}. Exit codes: 0 ok, 1 failed points, 2 bad input, "
+               "3 parts left out, 130 interrupted (docs/usage.md).")
+
+
+def add_overrides(ap: argparse.ArgumentParser) -> None:
+    """Trailing ``key=value`` arguments, composed as ``brunel-sweep`` composes them."""
+    ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                    help="config overrides as for brunel-sweep, e.g. network=small network.g=6")
 
 
 def run_status(failed: int, left_out: int) -> int:

@@ -1,9 +1,9 @@
-"""``python -m sweep.gather RUN_DIR``: compact a run's (or a multirun sweep's) parts into
-``results.parquet``, draw its figures, compare it with the theory (agreement.txt;
-``--no-theory`` skips that) and print its table. Idempotent; a multirun does it by
-itself when its jobs have ended (``GatherWhenDone``), this is for partial sweeps. Exit status
-(``sweep.cli``): 0 all ok, 1 some points failed, 3 some parts had an incompatible
-schema (they are listed and left out)."""
+"""brunel-gather RUN_DIR [--no-theory]: gather a run's (or a multirun sweep's) parts into
+results.parquet, draw its figures, compare it with the theory (agreement.txt;
+--no-theory skips that) and print its table. Idempotent. A grid run and a multirun
+gather by themselves when their points end (a multirun through the GatherWhenDone
+callback); this is for a sweep in progress or interrupted. Exit status: 0 all ok,
+1 some points failed, 3 some parts had an incompatible schema (listed, left out)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from sweep.cli import UsageError, command, run_status
+from sweep.cli import UsageError, command, parser, run_status
 from sweep.storage import gather, load
 
 
@@ -53,10 +53,13 @@ class GatherWhenDone(Callback):
 
 @command
 def main(argv: list[str]) -> int:
-    args = [a for a in argv if a != "--no-theory"]
-    if len(args) != 1 or not Path(args[0]).is_dir():
-        raise UsageError("usage: python -m sweep.gather RUN_DIR [--no-theory]")
-    return gather_and_analyse(Path(args[0]), with_theory="--no-theory" not in argv)
+    ap = parser("brunel-gather", __doc__, "sweep.gather")
+    ap.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    ap.add_argument("--no-theory", action="store_true", help="no theory, no agreement.txt")
+    args = ap.parse_args(argv)
+    if not args.run_dir.is_dir():
+        raise UsageError(f"{args.run_dir}: not a directory (a run directory is needed)")
+    return gather_and_analyse(args.run_dir, with_theory=not args.no_theory)
 
 
 if __name__ == "__main__":

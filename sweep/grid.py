@@ -19,6 +19,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from sweep.config import (
+    CONF_DIR,
     Config,
     ConfigError,
     GridConfig,
@@ -188,3 +189,24 @@ def points_at(cfg: Config, settings: list[dict[str, Any]]) -> list[Point]:
                 seen.add(point.point_id)
                 points.append(point)
     return points
+
+
+def _preset_grid(name: str) -> dict[str, Any]:
+    """``grid`` of the preset ``conf/grid/<name>.yaml``, as written."""
+    return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "grid" / f"{name}.yaml"))["grid"]
+
+
+def fig2_plane() -> tuple[tuple[float, float], tuple[float, float]]:
+    """Brunel's Fig. 2 plane, ((g_min, g_max), (eta_min, eta_max)), from the preset that
+    sweeps it (``grid=phase_diagram``)."""
+    axes = _preset_grid("phase_diagram")["axes"]["network"]
+    return tuple((float(v[0]), float(v[-1])) for v in (axis_values(f"network.{k}", axes[k])
+                                                        for k in ("g", "eta")))
+
+
+def fig8_panels() -> dict[tuple[float, float], str]:
+    """Fig. 8's panels, A to D in the order of the preset that runs them (``grid=fig8``),
+    at their (g, eta)."""
+    points = _preset_grid("fig8")["points"]
+    return {(float(p["network"]["g"]), float(p["network"]["eta"])): chr(ord("A") + i)
+            for i, p in enumerate(points)}

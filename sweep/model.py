@@ -14,7 +14,7 @@ MS = 1e-3  # s per ms
 MV = 1e-3  # V per mV
 
 # The neuron every result is simulated with, carried by every row, the dataset's
-# metadata, every figure and report (README, "The model in MOOSE").
+# metadata, every figure and report (docs/model.md).
 NEURON_RULE = "brunel"
 NEURON_RULE_NOTE = (
     "Brunel's neuron: each input is a jump of exactly its weight and input arriving "

@@ -1,4 +1,5 @@
-"""The same network in NEST, the peer a user of this project would otherwise pick.
+"""Internal: the benchmark's NEST peer (brunel-bench engine --peer nest), the same
+network in NEST, the peer a user of this project would otherwise pick.
 
 ``python -m sweep.nest_peer [overrides]`` builds Brunel's model A in NEST with this
 project's configuration and prints the point's statistics (the same ``summarize`` as
@@ -21,7 +22,7 @@ import time
 
 import numpy as np
 
-from sweep.cli import UsageError, command
+from sweep.cli import UsageError, add_overrides, command, parser
 from sweep.config import Config, load_config
 from sweep.instance import draw_instance
 
@@ -99,7 +100,9 @@ def run_nest(cfg: Config) -> dict:
 
 @command
 def main(argv: list[str]) -> int:
-    cfg = load_config(argv)
+    ap = parser("python -m sweep.nest_peer", __doc__, "sweep.nest_peer")
+    add_overrides(ap)
+    cfg = load_config(ap.parse_args(argv).overrides)
     if not nest_available():
         raise UsageError(INSTALL_HINT)
     print(json.dumps(run_nest(cfg)))

@@ -1,6 +1,6 @@
 """Build Brunel's model A in MOOSE, simulate it, and return what was recorded.
 
-Recipe (measurements in ../shared/docs/moose-notes.md, tests/test_moose_*.py):
+Recipe (docs/model.md; measured in tests/test_moose_*.py):
 - neurons: one ``LIF`` array (E first, then I), Em = 0, Rm Cm = tau, every input on
   ``injectMsg`` so that input arriving while refractory is ignored, as in Brunel's
   neuron (encodings: ``sweep.model.MooseParams``);

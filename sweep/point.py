@@ -1,6 +1,10 @@
-"""Run one point in this process: ``python -m sweep.point [overrides] [--spikes FILE]``
-prints its statistics as one JSON object; ``--spikes`` also saves the raw spikes and
-Vm sample (npz)."""
+"""brunel-point [--spikes FILE] [KEY=VALUE ...]: run one point in this process and print
+its statistics as one JSON object; --spikes also saves its raw spikes and Vm sample
+(npz).
+
+  brunel-point network.g=6 network.eta=4                # Brunel's network (N = 12,500)
+  brunel-point network=small network.g=6 network.eta=4  # N = 2,500, for quick work
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweep.cli import command
+from sweep.cli import add_overrides, command, parser
 from sweep.config import Config, load_config
 from sweep.model import NEURON_RULE
 from sweep.rundir import atomic_write
@@ -46,11 +50,13 @@ def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
 
 @command
 def main(argv: list[str]) -> int:
-    spikes = [a.split("=", 1)[1] for a in argv if a.startswith("--spikes=")]
-    overrides = [a for a in argv if not a.startswith("--spikes=")]
-    cfg = load_config(overrides)
+    ap = parser("brunel-point", __doc__, "sweep.point")
+    ap.add_argument("--spikes", type=Path, metavar="FILE", help="also save spikes and Vm (npz)")
+    add_overrides(ap)
+    args = ap.parse_intermixed_args(argv)
+    cfg = load_config(args.overrides)
     t0 = time.perf_counter()
-    result = simulate_point(cfg, Path(spikes[0]) if spikes else None)
+    result = simulate_point(cfg, args.spikes)
     # This process's own totals (a sweep's worker measures its own the same way).
     result.update(total_s=time.perf_counter() - t0,
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -1,32 +1,30 @@
-"""The numpy reference (``sweep.numpy_sim``) on the command line and over datasets.
+"""brunel-reference {sizes,run,grid}: the numpy reference simulator of Brunel's neuron
+(sweep.numpy_sim) on the command line and over datasets.
 
-``python -m sweep.reference [--sizes N ...] [--moose] [overrides]`` prints the rates
-of Brunel's neuron and of MOOSE's native refractory rule per size (and the MOOSE
-run's with ``--moose``).
-``python -m sweep.reference --run RUN_DIR`` re-simulates every point of a gathered run
-on the same instance and writes its statistics to ``RUN_DIR/reference.parquet``: the
-agreement report then shows how far MOOSE is from the reference (it should be
-nowhere).
-``python -m sweep.reference --grid DIR [overrides]`` does the same for a grid without
-any MOOSE run, and reports its agreement with the theory.
+  brunel-reference sizes [--sizes N ...] [--moose] [KEY=VALUE ...]
+      the rates of Brunel's neuron and of MOOSE's native refractory rule per size on
+      the same instance (and MOOSE's own run's with --moose)
+  brunel-reference run RUN_DIR [--jobs J]
+      re-simulate every point of a gathered run on the same instance into
+      RUN_DIR/reference.parquet; agreement.txt then says how far MOOSE is from it
+  brunel-reference grid OUT_DIR [--jobs J] [KEY=VALUE ...]
+      every point of the configured grid, without MOOSE, and its agreement with the
+      theory in OUT_DIR/agreement.txt
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from sweep.cli import UsageError, command
+from sweep.cli import UsageError, add_overrides, command, parser
 from sweep.config import Config, load_config, standard_size
 from sweep.numpy_sim import ReferenceRun, simulate_reference
 from sweep.rundir import RunDir, write_text
-from sweep.storage import base_row, load, row_config, write_parquet
-
-STAT_COLUMNS = ("rate_hz", "cv_isi", "chi", "osc_freq_hz", "osc_power", "env_cv", "state")
+from sweep.storage import STATISTICS, base_row, load, row_config, write_parquet
 
 
 def brunel_stats(cfg: Config) -> dict:
@@ -35,7 +33,7 @@ def brunel_stats(cfg: Config) -> dict:
 
     run = simulate_reference(cfg, accumulate=False)
     stats = summarize_point(run.spike_times, run.spike_ids, run.vm, cfg)
-    return {k: stats[k] for k in STAT_COLUMNS}
+    return stats
 
 
 def _measure(point_ids: list[str], configs: list[Config], out_dir: Path, jobs: int):
@@ -54,7 +52,7 @@ def _measure(point_ids: list[str], configs: list[Config], out_dir: Path, jobs: i
 
 def reference_run(run_dir: Path, jobs: int = -1) -> Path:
     """Brunel's neuron at every ok point of ``run_dir``'s dataset -> reference.parquet
-    (point_id and the statistics of ``STAT_COLUMNS``)."""
+    (point_id and its statistics)."""
     df, _ = load(run_dir)
     rows = df[df.status == "ok"].to_dict("records")
     _measure([r["point_id"] for r in rows], [row_config(r) for r in rows], run_dir, jobs)
@@ -73,7 +71,7 @@ def reference_grid(cfg: Config, out_dir: Path, jobs: int = -1) -> str:
     points = expand(cfg)
     stats = _measure([p.point_id for p in points], [p.config for p in points], out_dir, jobs)
     rows = pd.DataFrame([base_row(p.point_id, p.params["replicate"], p.config) for p in points])
-    df = rows.drop(columns=[c for c in STAT_COLUMNS if c in rows]).merge(stats, on="point_id")
+    df = rows.drop(columns=[c for c in STATISTICS if c in rows]).merge(stats, on="point_id")
     df["status"] = "ok"
     cmp = compare(df, theory_grid(df, out_dir), lines_for(df, out_dir))
     return "\n".join(model_scores(cmp, "Brunel's neuron (numpy)"))
@@ -88,32 +86,35 @@ def _rate(run: ReferenceRun, cfg: Config) -> float:
 
 @command
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description="Brunel's neuron in numpy; MOOSE's native "
-                                 "refractory rule measured against it")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2500])
-    ap.add_argument("--moose", action="store_true", help="also run MOOSE on each instance")
-    ap.add_argument("--run", type=Path, metavar="RUN_DIR",
-                    help="every point of a gathered run, with Brunel's neuron")
-    ap.add_argument("--grid", type=Path, metavar="OUT_DIR",
-                    help="every point of the configured grid, with Brunel's neuron only")
-    ap.add_argument("--jobs", type=int, default=-1, help="with --run/--grid: processes")
-    ap.add_argument("overrides", nargs="*")
+    ap = parser("brunel-reference", __doc__, "sweep.reference")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="{sizes,run,grid}")
+    p = sub.add_parser("sizes", help="Brunel's neuron against MOOSE's native rule, per size")
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 2500], metavar="N")
+    p.add_argument("--moose", action="store_true", help="also run MOOSE on each instance")
+    add_overrides(p)
+    p = sub.add_parser("run", help="every point of a gathered run -> reference.parquet")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument("--jobs", type=int, default=-1, help="processes (default: one per core)")
+    p = sub.add_parser("grid", help="every point of the configured grid, without MOOSE")
+    p.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    p.add_argument("--jobs", type=int, default=-1, help="processes (default: one per core)")
+    add_overrides(p)
     args = ap.parse_args(argv)
-    if args.grid is not None:
+    if args.command == "grid":
         cfg = load_config(args.overrides)
         t0 = time.perf_counter()
-        text = reference_grid(cfg, args.grid, args.jobs)
-        write_text(RunDir(args.grid).agreement, text + "\n")
-        print(f"{text}\nwrote {args.grid} ({time.perf_counter() - t0:.0f} s)")
+        text = reference_grid(cfg, args.out_dir, args.jobs)
+        write_text(RunDir(args.out_dir).agreement, text + "\n")
+        print(f"{text}\nwrote {args.out_dir} ({time.perf_counter() - t0:.0f} s)")
         return 0
-    if args.run is not None:
-        if not RunDir(args.run).results.exists():
-            raise UsageError(f"{RunDir(args.run).results} not found (run python -m sweep.gather "
-                             f"{args.run})")
+    if args.command == "run":
+        if not RunDir(args.run_dir).results.exists():
+            raise UsageError(f"{RunDir(args.run_dir).results} not found (run brunel-gather "
+                             f"{args.run_dir})")
         t0 = time.perf_counter()
-        path = reference_run(args.run, args.jobs)
+        path = reference_run(args.run_dir, args.jobs)
         print(f"wrote {path} ({time.perf_counter() - t0:.0f} s); "
-              f"python -m analysis {args.run} reports it")
+              f"brunel-analyse {args.run_dir} reports it")
         return 0
     runs = []
     for n in args.sizes:

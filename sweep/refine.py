@@ -12,11 +12,13 @@ Pure functions: the runner and the Slurm rounds call them with what the parts sa
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
+
+from analysis.states import majority_state
 
 Params = dict[str, Any]
 
@@ -31,13 +33,13 @@ def point_key(params: Params) -> tuple:
 
 
 def point_states(rows: Iterable[tuple[Params, str | None]]) -> dict[tuple, str | None]:
-    """One state per point (``point_key``): the most frequent over its replicates,
-    ``None`` if any replicate failed."""
-    seen: dict[tuple, list[str | None]] = defaultdict(list)
+    """One state per point (``point_key``) over its replicates
+    (``analysis.states.majority_state``); ``None`` if none of them finished."""
+    seen: dict[tuple, list[tuple[int, str | None]]] = defaultdict(list)
     for params, state in rows:
-        seen[point_key(params)].append(state)
-    return {k: None if None in states else Counter(states).most_common(1)[0][0]
-            for k, states in seen.items()}
+        seen[point_key(params)].append((params.get("replicate", 0), state))
+    return {k: majority_state(s for _, s in sorted(reps, key=lambda r: r[0]))
+            for k, reps in seen.items()}
 
 
 def _midpoint(a: float, b: float) -> float:

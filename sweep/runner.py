@@ -30,7 +30,16 @@ from sweep.config import Config, RunConfig, cores
 from sweep.grid import Point, expand, points_at, refine_steps
 from sweep.refine import boundaries, next_round, point_key, point_states
 from sweep.rundir import RunDir
-from sweep.storage import base_row, git_commit, now, part_state, part_status, write_part
+from sweep.storage import (
+    MEASURED,
+    STATISTICS,
+    base_row,
+    git_commit,
+    now,
+    part_state,
+    part_status,
+    write_part,
+)
 from sweep.worker import point_spec
 
 POLL_S = 0.2  # how often a running point's memory and time are checked
@@ -150,7 +159,8 @@ def point_row(point: Point, attempt: Attempt, commit: str | None) -> dict[str, A
     if attempt.result is not None:
         result = dict(attempt.result)
         stats = result.pop("stats")
-        row.update({k: v for k, v in stats.items() if k in row and k not in ("seed", "N")})
+        if result["status"] == "ok":  # every statistic and measure, or a KeyError
+            row.update({k: stats[k] for k in (*STATISTICS, *MEASURED)})
         row.update(result)
         row.update(started_at=datetime.fromisoformat(result["started_at"]),
                    finished_at=datetime.fromisoformat(result["finished_at"]))

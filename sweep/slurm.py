@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sweep.cli import EXIT_INTERRUPTED, command
+from sweep.cli import EXIT_INTERRUPTED, command, parser
 from sweep.config import (
     Config,
     ConfigError,
@@ -385,7 +385,7 @@ def run_task(run_dir: Path, shard: int) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sweep.slurm", description=__doc__.split("\n")[0])
+    ap = parser("brunel-slurm", __doc__, "sweep.slurm")
     sub = ap.add_subparsers(dest="command", required=True)
     p_submit = sub.add_parser("submit", help="write the manifest and script, submit the array")
     p_submit.add_argument("--dry-run", action="store_true", help="write them, do not submit")

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analysis.summary import STATISTICS
 from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
 from sweep.rundir import RunDir, atomic_write
@@ -47,17 +48,7 @@ SCHEMA = pa.schema([
     pa.field("C_I", pa.int64(), nullable=False),
     pa.field("nu_thr", pa.float64(), nullable=False),
     pa.field("nu_ext", pa.float64(), nullable=False),
-    pa.field("rate_hz", pa.float64()),
-    pa.field("cv_isi", pa.float64()),
-    pa.field("cv_neurons", pa.int64()),
-    pa.field("chi", pa.float64()),
-    pa.field("spike_sync", pa.float64()),
-    pa.field("osc_freq_hz", pa.float64()),
-    pa.field("osc_power", pa.float64()),
-    pa.field("env_cv", pa.float64()),
-    pa.field("coherence", pa.float64()),
-    pa.field("silent_frac", pa.float64()),
-    pa.field("state", pa.string()),
+    *[pa.field(name, _ARROW[kind]) for name, kind in STATISTICS.items()],
     pa.field("n_spikes", pa.int64()),
     pa.field("syn_events", pa.int64()),
     pa.field("build_s", pa.float64()),
@@ -73,6 +64,8 @@ SCHEMA = pa.schema([
     pa.field("spikes_file", pa.string()),
 ], metadata={b"schema_version": SCHEMA_VERSION.encode()})
 
+# What a point's process measures beside its statistics, each a column.
+MEASURED = ("n_spikes", "syn_events", "build_s", "drive_s", "run_s", "neuron_rule")
 # Columns that legitimately differ between two runs of the same points.
 VOLATILE = ("build_s", "drive_s", "run_s", "total_s", "peak_rss_mb", "host", "started_at",
             "finished_at", "git_commit")
@@ -260,11 +253,13 @@ def _schema_difference(schema: pa.Schema) -> str:
         "incompatible schema: column order differs"
 
 
-def load(run_dir: Path) -> tuple[Any, dict]:
-    """(DataFrame of ``results.parquet``, its metadata)."""
+def load(dataset: Path) -> tuple[Any, dict]:
+    """(DataFrame, metadata) of a run directory's ``results.parquet``, or of a results
+    file given by its path."""
     import pandas as pd
 
-    path = RunDir(run_dir).results
+    path = Path(dataset)
+    path = path if path.is_file() else RunDir(path).results
     table = pq.read_table(path, schema=SCHEMA)
     raw = pq.read_schema(path).metadata or {}
     meta = json.loads(raw.get(META_KEY, b"{}"))

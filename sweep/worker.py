@@ -1,4 +1,6 @@
-"""One point in its own process: ``python -m sweep.worker`` reads a point spec (JSON) on
+"""Internal: one point in its own process, started by the sweep runner, not by users.
+
+``python -m sweep.worker`` reads a point spec (JSON) on
 stdin, runs the point and writes its result (statistics, timings, status and, for a
 Python error, the traceback) to ``RESULT_PATH`` atomically: a temporary file, then a
 rename. The parent (``sweep.runner``) turns it into the point's Parquet part, or
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sweep.cli import parser
 from sweep.config import Config, config_from_dict
 from sweep.rundir import RunDir, write_text
 
@@ -92,9 +95,11 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
                 "spikes_file": None}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     import psutil
 
+    parser("python -m sweep.worker", __doc__, "sweep.worker").parse_args(
+        sys.argv[1:] if argv is None else argv)
     _die_with_parent()
     created = psutil.Process().create_time()  # total_s counts interpreter start and imports
     started_at = datetime.now(UTC).isoformat()

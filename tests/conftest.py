@@ -10,3 +10,13 @@ def tiny() -> list[str]:
     """Overrides for a 500-neuron network (C_E = 40, C_I = 10), 400 ms."""
     return ["network.N_E=400", "network.N_I=100", "sim.duration=400", "sim.transient=100",
             "analysis.welch_segment=100"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_stay_pure(request):
+    """A test of the fast tier must not bring MOOSE into the test process."""
+    yield
+    if request.node.get_closest_marker("fast"):
+        import sys
+
+        assert "moose" not in sys.modules, "a fast test imported MOOSE"

@@ -31,12 +31,13 @@ def in_fresh_process(fn, *args, **kwargs):
         return pool.submit(fn, *args, **kwargs).result()
 
 
-def run_cli(*args: str, timeout: float = 600, env: dict | None = None
+def run_cli(*args: str, timeout: float = 600, env: dict | None = None, python: bool = True
             ) -> subprocess.CompletedProcess:
-    """Run ``python <args>`` from the project root, as a user would."""
+    """Run ``python <args>`` (or, ``python=False``, the command ``args``) from the project
+    root, as a user would."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run([sys.executable, *args] if python else list(args), cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def wait_until(condition, timeout: float = 300, what: str = "", poll: float = 0.5) -> None:

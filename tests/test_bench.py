@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 import sweep.nest_peer
 from sweep import bench
+
+pytestmark = pytest.mark.fast  # pure: no MOOSE process (docs/development.md)
 
 
 def test_peer_nest_without_nest_says_how_to_install_it(monkeypatch, capsys):

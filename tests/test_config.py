@@ -1,12 +1,17 @@
-"""Bad input fails with one line naming the key, exit code 2, before MOOSE is imported."""
+"""Bad input fails with one line naming the key, exit code 2, before MOOSE is imported;
+the defaults live in one place."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
-from sweep.config import load_config
+from sweep.config import Config, load_config
 from sweep.model import derive, to_moose
 from tests.helpers import run_cli
 
@@ -45,7 +50,7 @@ def test_bad_input_is_one_line_exit_2_before_moose(overrides, key, allowed):
     assert allowed in lines[0]
     assert out.stdout.strip() == "moose not imported"
 
-
+@pytest.mark.fast
 def test_standard_parameters_give_brunels_derived_values():
     cfg = load_config(["network=brunel_a"])
     d = derive(cfg)
@@ -67,7 +72,7 @@ def test_standard_parameters_give_brunels_derived_values():
     assert p.current(0.1) * p.Rm * (1 - x) == pytest.approx(1e-4 * x)
     assert p.jump_mv(p.current(-0.5)) == pytest.approx(-0.5)
 
-
+@pytest.mark.fast
 def test_small_preset_changes_only_the_size():
     small, full = load_config(["network=small"]), load_config([])
     assert full == load_config(["network=brunel_a"])  # the default is Brunel's network
@@ -80,11 +85,35 @@ def test_help_opens_with_the_apps_own_help():
     out = run_cli("-m", "sweep", "--help")
     assert out.returncode == 0, out.stderr
     text = out.stdout
-    assert text.startswith("python -m sweep: parameter sweeps of Brunel's (2000) network")
+    assert text.startswith("brunel-sweep (python -m sweep): parameter sweeps of Brunel's (2000)")
     for group in ("grid: default, fig8, lines, phase_diagram",
                   "launcher: joblib, submitit_local, submitit_slurm", "network: brunel_a, small"):
         assert group in text
     examples = text.split("== Examples ==")[1].split("== Config")[0]
-    assert [ln.strip().split()[:3] for ln in examples.splitlines()
-            if ln.strip().startswith("python")] == [["python", "-m", "sweep"]] * 3
+    assert [ln.split()[0] for ln in examples.splitlines()
+            if ln.strip().startswith("brunel")] == ["brunel-sweep"] * 3
     assert "network:\n  N_E: 10000" in text  # the composed config follows
+
+
+GROUPS = ("network", "sim", "analysis", "run", "slurm")
+
+
+def _defaults(cfg: Config) -> dict:
+    """Every default a user can see: the groups' settings and the grid's knobs."""
+    out = {f"{g}.{k}": v for g in GROUPS for k, v in dataclasses.asdict(getattr(cfg, g)).items()}
+    out["grid.replicates"] = cfg.grid.replicates
+    out.update({f"grid.refine.{k}": v for k, v in dataclasses.asdict(cfg.grid.refine).items()})
+    return out
+
+@pytest.mark.fast
+def test_the_composed_default_config_is_the_schemas():
+    """conf/*.yaml and the dataclasses of sweep/config.py spell the same defaults."""
+    assert _defaults(load_config([])) == _defaults(Config())
+
+@pytest.mark.fast
+def test_the_defaults_the_docs_quote_are_the_configs():
+    """docs/usage.md's configuration table: every setting, each with the default it has."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "usage.md").read_text()
+    quoted = {m[1]: yaml.safe_load(m[2]) for m in
+              re.finditer(r"^\| `([a-z_]+\.[\w.]+)` \| `([^`]*)` \|", text, re.M)}
+    assert quoted == _defaults(load_config([]))

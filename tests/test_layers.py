@@ -1,4 +1,4 @@
-"""Imports point down the layers, never up and never in a circle (README, "Layout")."""
+"""Imports point down the layers, never up and never in a circle (docs/development.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.fast  # pure: no MOOSE process (docs/development.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {

@@ -37,7 +37,7 @@ def _refine(states, steps, min_step, rounds=10, state_of=None):
             [({**p, "replicate": 0}, state_of(p[G], p[ETA])) for p in new])}
     return states, rounds
 
-
+@pytest.mark.fast
 def test_a_vertical_boundary_gets_bracketed_to_the_minimum_step():
     def state_of(g, e):
         return "SR" if g < 3.3 else "AI"
@@ -50,7 +50,7 @@ def test_a_vertical_boundary_gets_bracketed_to_the_minimum_step():
     brackets = {(lo[G], hi[G]) for _, lo, hi in transitions(states, steps)}
     assert brackets == {(3.25, 3.375)}  # on both rows, 0.125 wide, around 3.3
 
-
+@pytest.mark.fast
 def test_a_diagonal_boundary_is_refined_along_both_axes_and_only_there():
     def state_of(g, e):
         return "SI-fast" if e > 6.5 - 0.5 * g else "AI"
@@ -66,7 +66,7 @@ def test_a_diagonal_boundary_is_refined_along_both_axes_and_only_there():
     uniform = (6 / 0.25 + 1) * (3 / 0.25 + 1)
     assert len(states) < 0.5 * uniform
 
-
+@pytest.mark.fast
 def test_failed_points_make_no_neighbours_and_replicates_vote():
     rows = [({G: 3.0, ETA: 1.0, "replicate": r}, s) for r, s in enumerate(["SR", "AI", "SR"])]
     rows += [({G: 4.0, ETA: 1.0, "replicate": 0}, "AI"), ({G: 5.0, ETA: 1.0, "replicate": 0}, None)]
@@ -74,7 +74,7 @@ def test_failed_points_make_no_neighbours_and_replicates_vote():
     assert states[((ETA, 1.0), (G, 3.0))] == "SR"
     assert [p[G] for p in next_round(states, {G: 1.0}, 0.125)] == [3.5]  # not 4.5: 5 failed
 
-
+@pytest.mark.fast
 def test_a_midpoint_reached_twice_is_planned_once_and_a_done_point_never():
     states = point_states([({G: g, ETA: e, "replicate": 0}, s) for g, e, s in [
         (3.0, 1.0, "SR"), (4.0, 1.0, "AI"), (3.0, 2.0, "SR"), (4.0, 2.0, "AI"),
@@ -84,7 +84,7 @@ def test_a_midpoint_reached_twice_is_planned_once_and_a_done_point_never():
     assert sorted((p[G], p[ETA]) for p in planned) == [(3.25, 1.0), (3.5, 2.0)]
     assert next_round(states, steps, 0.6) == []  # half of 1.0 is below 0.6
 
-
+@pytest.mark.fast
 def test_points_farther_apart_than_the_grid_step_are_not_neighbours():
     """On a line that only midpoints reach (g = 3.25), two points 1.0 apart in eta are
     separated by unsampled ground: no bracket, no midpoint. 0.5 apart, they are."""
@@ -94,7 +94,7 @@ def test_points_farther_apart_than_the_grid_step_are_not_neighbours():
     assert [(lo[ETA], hi[ETA]) for _, lo, hi in transitions(states, steps)] == [(2.0, 2.5)]
     assert [p[ETA] for p in next_round(states, steps, 0.125)] == [2.25]
 
-
+@pytest.mark.fast
 def test_located_boundaries_are_measured_against_the_line_between_their_states():
     from analysis.agreement import boundary_report, line_between, located_boundaries
 

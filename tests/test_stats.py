@@ -11,6 +11,8 @@ from analysis import stats
 from analysis.states import classify
 from sweep.config import AnalysisConfig
 
+pytestmark = pytest.mark.fast  # pure: no MOOSE process (docs/development.md)
+
 
 def poisson_trains(rng, n, rate_hz, t_ms):
     counts = rng.poisson(rate_hz * t_ms * 1e-3, n)
@@ -216,7 +218,7 @@ RECORDED = Path(__file__).parent / "data" / "full_size_rhythms.npz"
     ("g=4.5,eta=0.9", "SI-slow"),  # inside the band; 2 of the lines run's 3 seeds
 ])
 def test_classifier_on_population_rates_recorded_at_full_size(key, state):
-    """Population rates of the full-size phase-diagram and lines runs (README, "Brunel's
+    """Population rates of the full-size phase-diagram and lines runs (docs/results.md, "Brunel's
     phase diagram at Brunel's size"; tests/data/make_recorded.py), classified from
     scratch: the theory's state at each point."""
     with np.load(RECORDED) as data:

@@ -305,8 +305,8 @@ def test_api_runs_points_repeatedly_in_one_interpreter(grid_run, tmp_path, monke
 
 @pytest.fixture(scope="module")
 def reference_of_grid_run(grid_run) -> pd.DataFrame:
-    """``python -m sweep.reference --run`` on the grid run: its reference.parquet."""
-    out = run_cli("-m", "sweep.reference", "--run", str(grid_run), "--jobs", "2")
+    """``brunel-reference run`` on the grid run: its reference.parquet."""
+    out = run_cli("-m", "sweep.reference", "run", str(grid_run), "--jobs", "2")
     assert out.returncode == 0, out.stderr
     return pd.read_parquet(grid_run / "reference.parquet").set_index("point_id")
 
@@ -330,7 +330,7 @@ def test_reference_run_rebuilds_each_point_and_gives_moose_rates(grid_run,
 
 
 def test_reference_grid_gives_the_same_points_without_moose(reference_of_grid_run, tmp_path):
-    out = run_cli("-m", "sweep.reference", "--grid", str(tmp_path / "ref"), *TINY, *GRID,
+    out = run_cli("-m", "sweep.reference", "grid", str(tmp_path / "ref"), *TINY, *GRID,
                   "--jobs", "2")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("theory vs simulation (4 points")

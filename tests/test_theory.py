@@ -1,4 +1,4 @@
-"""Brunel's mean-field theory against the reference values of brunel-model.md."""
+"""Brunel's mean-field theory against the reference values of Brunel (2000) (docs/theory.md)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,26 @@ import numpy as np
 import pytest
 
 from analysis import theory
-from analysis.theory import STANDARD, mu_sigma, nu0, predict, rate_response, siegert
+from analysis.theory import Params, mu_sigma, nu0, rate_response, siegert
+from sweep.config import AnalysisConfig, load_config
+from sweep.grid import fig2_plane
+
+STANDARD = Params.from_config(load_config(["network=brunel_a"]).network)
+TH = AnalysisConfig()
 
 
+def predict(p: Params, g: float, eta: float):
+    """The theory's state with the classifier's own thresholds."""
+    return theory.predict(p, g, eta, TH.f_fast, TH.quiescent_rate)
+
+
+@pytest.mark.fast
 @pytest.mark.parametrize(("g", "eta", "rate"), [(3, 2, 327.0), (5, 2, 37.95), (6, 4, 55.84),
                                                 (8, 1, 2.68)])
 def test_stationary_rate_reference_values(g, eta, rate):
     assert nu0(STANDARD, g, eta) == pytest.approx(rate, rel=0.02)
 
-
+@pytest.mark.fast
 def test_nu_thr_and_inhibition_dominated_limit():
     assert STANDARD.nu_thr == pytest.approx(10.0)
     # For g > 4 and strong drive (far from saturation) nu0 -> (nu_ext - nu_thr) / (g gamma - 1).
@@ -43,7 +54,7 @@ def test_rate_response_tends_to_the_derivatives_of_the_stationary_rate(g, eta):
     assert chi_d.real == pytest.approx(d_dn, rel=1e-3)
     assert abs(chi_mu.imag) < 1e-3 * abs(chi_mu.real)
 
-
+@pytest.mark.fast
 def test_ai_to_si_fast_line_at_g6():
     below, above = predict(STANDARD, 6, 3.15), predict(STANDARD, 6, 3.35)
     assert below.state == "AI" and above.state == "SI-fast"
@@ -57,18 +68,17 @@ def test_asynchronous_to_sr_line_at_eta2():
     assert below.state == "SR" and above.state == "AR"
     assert below.f_unstable == pytest.approx(650, rel=0.05)
 
-
+@pytest.mark.fast
 def test_si_slow_band_just_above_onset():
     slow = predict(STANDARD, 4.5, 0.88)
     assert slow.state == "SI-slow" and 20 <= slow.f_unstable <= 35
     assert predict(STANDARD, 4.5, 0.6).state == "quiescent"
     assert predict(STANDARD, 4.5, 1.2).state == "AI"
 
-
-def test_params_from_config():
-    from sweep.config import load_config
-
-    assert theory.Params.from_config(load_config(["network=brunel_a"]).network) == STANDARD
+@pytest.mark.fast
+def test_brunel_a_is_the_papers_standard_network():
+    assert STANDARD == Params(C_E=1000, gamma=0.25, J=0.1, D=1.5, theta=20.0, V_r=10.0,
+                              tau=20.0, tau_rp=2.0)
 
 
 def test_fig2_command_draws_and_caches(tmp_path):
@@ -87,7 +97,7 @@ def test_fig2_command_draws_and_caches(tmp_path):
 def lines():
     from analysis.theory_lines import theory_lines
 
-    return theory_lines(STANDARD, jobs=2)
+    return theory_lines(STANDARD, TH.quiescent_rate, fig2_plane(), jobs=2)
 
 
 def _at(lines, name, fixed, value):
@@ -134,7 +144,7 @@ def test_bistable_where_a_quiescent_state_coexists():
     assert not predict(STANDARD, 2.5, 1.5).bistable
     assert not predict(STANDARD, 5, 2).bistable
 
-
+@pytest.mark.fast
 def test_agreement_counts_only_points_far_from_lines():
     import pandas as pd
 
@@ -149,7 +159,7 @@ def test_agreement_counts_only_points_far_from_lines():
                         [(4, "AI", 21.0), (5, "AI", 20.0), (6, "AI", 20.0), (7, "SI-fast", 20.0)]],
                        columns=["point_id", "network.g", "network.eta", "state", "rate_hz",
                                 "cv_isi"])
-    sim["status"] = "ok"
+    sim["status"], sim["replicate"] = "ok", 0
     cmp = compare(sim, theory, lines)
     # g = 5 and 6 lie within one step (1) of the line; g = 4 (AI) and 7 (SI-fast) do not.
     assert cmp.far.tolist() == [True, False, False, True]
@@ -207,13 +217,13 @@ def test_lines_of_another_network_start_from_a_scan():
     from analysis.theory_lines import line
 
     p = dataclasses.replace(STANDARD, C_E=200)
-    fast = line(p, "SI-fast", plane=((2.0, 8.0), (0.5, 6.0)))
+    fast = line(p, "SI-fast", TH.quiescent_rate, ((2.0, 8.0), (0.5, 6.0)))
     assert len(fast) >= 8 and all(5.0 < r["eta"] < 6.5 for r in fast)
     at7 = next(r for r in fast if r["g"] == 7.0)
     assert predict(p, 7.0, at7["eta"] + 0.05).state == "SI-fast"
     assert predict(p, 7.0, at7["eta"] - 0.05).state == "AI"
 
-
+@pytest.mark.fast
 def test_agreement_counts_a_point_with_replicates_once_by_its_majority():
     import pandas as pd
 
@@ -229,6 +239,7 @@ def test_agreement_counts_a_point_with_replicates_once_by_its_majority():
                        columns=["point_id", "network.g", "network.eta", "state", "rate_hz",
                                 "cv_isi"])
     sim["status"] = "ok"
+    sim["replicate"] = sim.groupby("network.g").cumcount()
     text = "\n".join(model_scores(compare(sim, theory, lines), "X"))
     assert ("theory vs simulation (4 points, 4 farther than one grid step from a theoretical "
             "boundary; 2 with replicates, counted by their most frequent state)") in text

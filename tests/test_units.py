@@ -15,7 +15,9 @@ from sweep.grid import axis_values, expand
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.runner import Attempt, point_row
 from sweep.slurm import array_spec, incomplete_shards, shards
-from sweep.storage import SCHEMA, base_row, now, row_config
+from sweep.storage import MEASURED, SCHEMA, STATISTICS, base_row, now, row_config
+
+pytestmark = pytest.mark.fast  # pure: no MOOSE process (docs/development.md)
 
 SMALL = ["network.N_E=400", "network.N_I=100"]
 
@@ -105,10 +107,11 @@ def test_exit_status():
 
 def test_point_row_from_an_attempt():
     point = expand(load_config(SMALL))[0]
+    stats = {**dict.fromkeys([*STATISTICS, *MEASURED], 1.0), "rate_hz": 12.5, "state": "AI",
+             "run_s": 2.0, "seed": -1, "junk": 1}  # what a point's process reports
     worker = {"status": "ok", "error": None, "spikes_file": None, "total_s": 3.0,
               "peak_rss_mb": 200.0, "started_at": "2026-01-01T00:00:00+00:00",
-              "finished_at": "2026-01-01T00:00:03+00:00",
-              "stats": {"rate_hz": 12.5, "state": "AI", "run_s": 2.0, "seed": -1, "junk": 1}}
+              "finished_at": "2026-01-01T00:00:03+00:00", "stats": stats}
     row = point_row(point, Attempt(worker, None, now(), 9.0, 900.0), "abc")
     assert set(row) == set(SCHEMA.names)
     assert (row["status"], row["rate_hz"], row["state"], row["run_s"]) == ("ok", 12.5, "AI", 2.0)
@@ -118,3 +121,29 @@ def test_point_row_from_an_attempt():
     killed = point_row(point, Attempt(None, "memory cap exceeded", now(), 9.0, 900.0), None)
     assert (killed["status"], killed["error"]) == ("failed", "memory cap exceeded")
     assert (killed["total_s"], killed["peak_rss_mb"], killed["rate_hz"]) == (9.0, 900.0, None)
+    # A statistic the schema declares but the point did not report is an error.
+    del stats["env_cv"]
+    with pytest.raises(KeyError, match="env_cv"):
+        point_row(point, Attempt(worker, None, now(), 9.0, 900.0), "abc")
+
+
+@pytest.mark.parametrize(("states", "expected"), [
+    (["AI"], "AI"),
+    (["AI", "SI-fast", "SI-fast"], "SI-fast"),  # a strict majority wins
+    (["SI-fast", "AI"], "SI-fast"),  # a tie goes to the lowest replicate's state
+    (["AI", "SI-fast", "SI-fast", "AI"], "AI"),
+    ([None, "SI-fast", "AI"], "SI-fast"),  # failed replicates are left out
+    ([None, None], None),  # nothing finished: no state
+    ([], None),
+])
+def test_majority_state_over_replicates(states, expected):
+    from analysis.states import majority_state
+
+    assert majority_state(states) == expected
+
+
+def test_fig2_plane_and_fig8_panels_come_from_their_presets():
+    from sweep.grid import fig2_plane, fig8_panels
+
+    assert fig2_plane() == ((2.0, 8.0), (0.5, 4.0))
+    assert fig8_panels() == {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}

@@ -1,18 +1,22 @@
 """Majority of 3 seeds at the ends of the SI-fast brackets farther than 0.25 from the line
-(README, "Brunel's plane refined to 0.125"); run from the repository root after the
-refined run and its replicates (outputs/full/refined, outputs/full/refined_reps)."""
+(docs/results.md, the refined diagram), from the datasets beside this file:
+``python docs/data/refined_reps.py > docs/data/refined_reps.txt``."""
+from pathlib import Path
+
 import pandas as pd
 
-from analysis.agreement import located_boundaries, most_frequent
+from analysis.agreement import lines_for, located_boundaries
+from analysis.states import majority_state
 
+HERE = Path(__file__).resolve().parent
 G, E = "network.g", "network.eta"
-ref = pd.read_parquet("outputs/full/refined/results.parquet")
-reps = pd.read_parquet("outputs/full/refined_reps/results.parquet")
-b = pd.read_parquet("outputs/full/refined/boundaries.parquet")
-lines = pd.read_parquet("outputs/full/refined/theory_lines.parquet")
+ref = pd.read_parquet(HERE / "phase_diagram_refined.parquet")
+reps = pd.read_parquet(HERE / "refined_reps.parquet").sort_values("replicate", kind="stable")
+b = pd.read_parquet(HERE / "boundaries_refined.parquet")
+lines = lines_for(ref)
 loc = located_boundaries(b, lines)
 far = loc[(loc.line == "SI-fast") & (loc.distance > 0.25)]
-maj = reps[reps.status == "ok"].groupby([G, E]).state.agg(most_frequent)
+maj = reps[reps.status == "ok"].groupby([G, E]).state.agg(majority_state)
 seeds = reps[reps.status == "ok"].groupby([G, E]).state.agg(lambda s: "/".join(s))
 one = ref.set_index([G, E]).state
 kept = changed = 0

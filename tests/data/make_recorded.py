@@ -1,5 +1,5 @@
 """Write ``full_size_rhythms.npz``: the population rate of full-size MOOSE runs (seed,
-point and run as listed in README, "Classifying states"), for the classifier's tests
+point and run as listed in docs/states.md), for the classifier's tests
 on recorded cases. ``python tests/data/make_recorded.py RUN_DIR:G:ETA[:REPLICATE] ...``
 (runs made with run.save_spikes=true)."""
 
