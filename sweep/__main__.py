@@ -7,7 +7,9 @@ printing one line; when every job has ended, ``sweep.gather.GatherWhenDone`` bui
 the dataset, its figures and its agreement report.
 
 Every configuration (every grid point, every multirun job) is checked before Hydra
-creates or touches a directory: bad input exits with one line and code 2.
+creates or touches a directory: bad input exits with one line and code 2. So is the run
+directory (it can be created and written) and MOOSE (it is installed): a problem of the
+machine, then or later (no space left), exits with one line and code 4.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sweep.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+from sweep.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
+    EXIT_INTERRUPTED,
+    RunEnvironmentError,
+    environment_problem,
+)
 from sweep.config import (
     CONF_DIR,
     POINT_GROUPS,
@@ -37,14 +45,52 @@ _INFO_FLAGS = {"-h", "--help", "--hydra-help", "-i", "--info", "-c", "--cfg", "-
 _MULTIRUN_FLAGS = {"-m", "--multirun"}
 
 
+def writable(directory: Path) -> None:
+    """Create ``directory`` (if needed) and write a file in it, or raise the one-line
+    ``RunEnvironmentError`` of why not."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as err:
+        if err.filename is None:
+            err.filename = str(directory)
+        raise environment_problem(err) or err from None
+
+
+def run_directory(argv: list[str], multirun: bool) -> Path:
+    """The directory the command writes into, up to its first part that Hydra fills in
+    when it starts (``${now:...}``)."""
+    from itertools import takewhile
+
+    from omegaconf import OmegaConf
+
+    key = "sweep" if multirun else "run"
+    given = [a.split("=", 1)[1] for a in argv if a.startswith(f"hydra.{key}.dir=")]
+    spec = given[-1] if given else OmegaConf.load(CONF_DIR / "config.yaml").hydra[key].dir
+    return Path(*takewhile(lambda part: "${" not in part, Path(spec).parts) or ".")
+
+
 def preflight(argv: list[str]) -> None:
-    """Compose and validate every configuration the command line asks for."""
+    """Compose and validate every configuration the command line asks for; then check
+    that MOOSE is installed and the run directory can be written."""
     from sweep.grid import expand
+    from sweep.runner import check_moose
 
     overrides = [a for a in argv if not a.startswith("-")]
-    if not _MULTIRUN_FLAGS & set(argv):
+    multirun = bool(_MULTIRUN_FLAGS & set(argv))
+    if not multirun:
         expand(load_config(overrides))
-        return
+    else:
+        _preflight_jobs(overrides)
+    check_moose()
+    writable(run_directory(argv, multirun))
+
+
+def _preflight_jobs(overrides: list[str]) -> None:
+    """Every job of a multirun."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -70,8 +116,25 @@ def job_params(cfg) -> dict:
 
 # An absolute path: a console script imports this module as a module, not as a file,
 # and Hydra would read a relative path as a Python package.
+def environment_exit(err: BaseException) -> None:
+    """Exit with one line and code 4 if ``err`` is a problem of the machine."""
+    problem = err if isinstance(err, RunEnvironmentError) else (
+        environment_problem(err) if isinstance(err, OSError) else None)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        sys.exit(EXIT_ENVIRONMENT)
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def hydra_main(dcfg: DictConfig) -> int:
+    try:
+        return _task(dcfg)
+    except (RunEnvironmentError, OSError) as err:
+        environment_exit(err)
+        raise
+
+
+def _task(dcfg: DictConfig) -> int:
     from sweep.gather import gather_and_analyse
     from sweep.grid import make_point
     from sweep.runner import pending, run_grid, run_points
@@ -115,6 +178,8 @@ def main() -> None:
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
+        except RunEnvironmentError as err:
+            environment_exit(err)
     from sweep.runner import interrupt_on_signals
 
     interrupt_on_signals()
@@ -122,6 +187,7 @@ def main() -> None:
     from sweep.gather import GatherWhenDone
 
     if GatherWhenDone.error is not None:  # a crash of the gathering is not a warning
+        environment_exit(GatherWhenDone.error)
         raise GatherWhenDone.error
     if GatherWhenDone.status:  # a multirun with failed points or left-out parts
         sys.exit(GatherWhenDone.status)

@@ -11,8 +11,8 @@ A claim whose owner is gone is taken over:
 
 - on the owner's host, as soon as the owner's process is gone (its pid is not running,
   or runs another program started after the claim);
-- from another host, once the claim has not been touched for ``STALE_S`` (the owner's
-  node died, or its job was cancelled with SIGKILL).
+- from another host, once the claim has not been touched for ``sweep.rundir.STALE_S``
+  (the owner's node died, or its job was cancelled with SIGKILL).
 
 Taking over renames the stale claim away (only one taker succeeds), checks that what it
 renamed is the stale claim it read, and then claims the point afresh.
@@ -20,9 +20,9 @@ renamed is the stale claim it read, and then claims the point afresh.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,35 +30,16 @@ from pathlib import Path
 
 import psutil
 
-from sweep.rundir import RunDir
+from sweep.rundir import HOST, RunDir, owned_name, owner_gone, read_claim
 
-HEARTBEAT_S = 30.0  # the owner touches its claim this often
-STALE_S = 300.0  # a claim from another host untouched this long is taken over
-HOST = socket.gethostname()
+HEARTBEAT_S = 30.0  # the owner touches its claim this often (STALE_S: sweep.rundir)
+_HELD: dict[Path, str] = {}  # this process's claims: path -> token
 
 
 def _me() -> dict:
     return {"host": HOST, "pid": os.getpid(),
             "pid_started": psutil.Process().create_time(), "claimed_at": time.time(),
             "token": uuid.uuid4().hex}
-
-
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def owner_alive(owner: dict, mtime: float, now: float | None = None) -> bool:
-    """Whether a claim's owner may still be running its point (see the module doc)."""
-    if owner.get("host") != HOST:
-        return (now if now is not None else time.time()) - mtime < STALE_S
-    try:
-        started = psutil.Process(owner["pid"]).create_time()
-    except (psutil.Error, KeyError, TypeError):
-        return False
-    return started <= owner.get("pid_started", started) + 1.0
 
 
 @dataclass
@@ -73,16 +54,21 @@ class Claim:
         """Touch the claim (every ``HEARTBEAT_S`` at most) so that other hosts see it live."""
         now = time.time()
         if now - self.touched >= HEARTBEAT_S:
-            try:
+            with contextlib.suppress(OSError):  # taken over or removed: the part decides
                 os.utime(self.path)
-            except OSError:
-                pass  # taken over or removed: the point's part decides what counts
             self.touched = now
 
     def release(self) -> None:
         """Remove the claim if it is still this one."""
-        if (_read(self.path) or {}).get("token") == self.token:
+        _HELD.pop(self.path, None)
+        if (read_claim(self.path) or {}).get("token") == self.token:
             self.path.unlink(missing_ok=True)
+
+
+def release_all() -> None:
+    """Remove every claim this process holds (it stops: its points run again)."""
+    for path, token in list(_HELD.items()):
+        Claim(path, token, 0.0).release()
 
 
 def _create(path: Path) -> Claim | None:
@@ -93,6 +79,7 @@ def _create(path: Path) -> Claim | None:
         return None
     with os.fdopen(fd, "w") as f:
         json.dump(me, f)
+    _HELD[path] = me["token"]
     return Claim(path, me["token"], time.time())
 
 
@@ -105,7 +92,7 @@ def claim(run_dir: Path, point_id: str) -> Claim | dict:
         mine = _create(path)
         if mine is not None:
             return mine
-        owner = _read(path)
+        owner = read_claim(path)
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
@@ -113,16 +100,15 @@ def claim(run_dir: Path, point_id: str) -> Claim | dict:
         if owner is None and time.time() - mtime < 5.0:
             time.sleep(0.05)  # being written this very moment
             continue
-        if owner is not None and owner_alive(owner, mtime):
+        if owner is not None and not owner_gone(owner.get("host"), owner.get("pid", -1),
+                                                mtime, owner.get("pid_started")):
             return owner
-        stale = path.with_name(f"{path.name}.stale-{HOST}-{os.getpid()}")
+        stale = path.with_name(owned_name(f"{path.name[1:]}.stale"))
         try:
             os.rename(path, stale)
         except FileNotFoundError:
             continue  # another taker was first
-        if _read(stale) != owner:  # renamed a fresh claim someone made meanwhile: put it back
-            try:
+        if read_claim(stale) != owner:  # renamed a fresh claim someone made meanwhile: put it back
+            with contextlib.suppress(FileExistsError):
                 os.link(stale, path)
-            except FileExistsError:
-                pass
         stale.unlink(missing_ok=True)

@@ -30,7 +30,11 @@ from dataclasses import dataclass
 # leaves the core API intact (import then takes 0.08 s). Only if MOOSE is not
 # imported yet: a process that already has the full package keeps it.
 sys.modules.setdefault("moose.model_utils", types.ModuleType("moose.model_utils"))
-import moose  # noqa: E402
+try:  # missing, or its compiled core does not load: the machine's fault, not the point's
+    import moose
+except ImportError as err:
+    raise ImportError(f"MOOSE cannot be imported ({err}); this project needs "
+                      "pymoose==5.0.0: pip install -e .", name="moose") from err
 import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402

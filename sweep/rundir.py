@@ -1,7 +1,8 @@
 """The layout of a run directory, in one place, and the one way files are written into it.
 
     parts/<point_id>.parquet    one row per finished point (ok or failed)
-    parts/.<point_id>.<attempt>.result.json  a point process's result, until its part
+    parts/.<point_id>.claim     who runs the point now (sweep.claims), until its part
+    parts/.<point_id>.result~<host>~<pid>~<n>.json  a point process's result, until its part
     logs/<point_id>.log         the point process's output
     spikes/<point_id>.npz       raw spikes and Vm sample (run.save_spikes=true)
     results.parquet             all compatible parts, sorted, with metadata
@@ -17,26 +18,92 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
+HOST = socket.gethostname()
+# What a temporary file's name says of its owner: "~<host>~<pid>" (hosts hold no "~").
+OWNER = f"~{HOST.replace('~', '-')}~{{pid}}"
+_OWNER_RE = re.compile(r"~(?P<host>[^~/]+)~(?P<pid>\d+)")
+STALE_S = 300.0  # a claim or temporary file of another host untouched this long is left over
+
+
+def owned_name(name: str) -> str:
+    """A hidden name for a temporary file of this process: ``.<name>~<host>~<pid>``."""
+    return f".{name}{OWNER.format(pid=os.getpid())}"
+
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Write ``path`` through ``write(tmp)`` and a rename, so that readers see the old
-    file or the whole new one, never a part. The temporary name ends in ``.tmp-<pid>``,
-    so that no listing of the real files (``parts/*.parquet``) sees it: writers that
+    file or the whole new one, never a part. The temporary name is hidden and names its
+    owner (``owned_name``), so that no listing of the real files (``parts/*.parquet``)
+    sees it and ``clean_leftovers`` can tell whether its writer is gone: writers that
     infer a format from the suffix must be told it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(owned_name(f"{path.name}.tmp"))
     try:
         write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def owner_gone(host: str, pid: int, mtime: float, started: float | None = None) -> bool:
+    """Whether the process that owns a file is gone: on this host, its pid does not run
+    (or runs a process started after ``started``, the owner's own start); from another
+    host, the file has not been touched for ``STALE_S``."""
+    if host not in (HOST, HOST.replace("~", "-")):
+        return time.time() - mtime > STALE_S
+    try:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
+        return True
+    return started is not None and created > started + 1.0
+
+
+def read_claim(path: Path) -> dict | None:
+    """A claim's record (``sweep.claims``), or None if it is gone or half written."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _left_over(path: Path) -> bool:
+    mtime = path.stat().st_mtime
+    if path.name.endswith(".claim"):
+        owner = read_claim(path)
+        return owner is not None and owner_gone(owner.get("host"), owner.get("pid", -1),
+                                                mtime, owner.get("pid_started"))
+    owners = list(_OWNER_RE.finditer(path.name))  # the last one wrote it
+    return bool(owners) and owner_gone(owners[-1]["host"], int(owners[-1]["pid"]), mtime)
+
+
+def clean_leftovers(root: Path) -> list[Path]:
+    """Remove what processes that are gone left in a run directory: their temporary
+    files (``owned_name``) and their claims (``sweep.claims``). Nothing of a live
+    process is touched (``owner_gone``)."""
+    removed = []
+    root = Path(root)
+    for folder in (root, root / "parts", root / "spikes", root / "slurm"):
+        for path in folder.glob(".*") if folder.is_dir() else ():
+            try:
+                if path.is_file() and _left_over(path):
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                pass  # removed by its owner meanwhile
+    return removed
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -81,7 +148,10 @@ class RunDir:
     def result(self, point_id: str, attempt: str) -> Path:
         """Where one attempt at a point leaves its result (each attempt its own file, so
         that two runs of one point cannot take each other's result)."""
-        return self.root / "parts" / f".{point_id}.{attempt}.result.json"
+        return self.root / "parts" / owned_name(f"{point_id}.result{attempt}")
+
+    def claim(self, point_id: str) -> Path:
+        return self.root / "parts" / f".{point_id}.claim"
 
     def log(self, point_id: str) -> Path:
         return self.root / "logs" / f"{point_id}.log"

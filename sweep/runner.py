@@ -1,14 +1,18 @@
 """Run points, each in a fresh Python process, ``run.jobs`` at a time.
 
-joblib's threading backend dispatches; every thread starts one ``python -m
-sweep.worker`` process per point (MOOSE keeps global state, so an interpreter is
-never reused) and watches it: a point that crashes, exceeds ``run.timeout`` or
-``run.mem_cap_mb`` is killed and recorded as a failed row with the reason, and the
-sweep goes on. Ctrl-C kills the running points; every finished part stays.
+joblib's threading backend dispatches; every thread claims its point in the run
+directory (``sweep.claims``: a point another sweep runs is left to it and waited for),
+starts one ``python -m sweep.worker`` process (MOOSE keeps global state, so an
+interpreter is never reused) and watches it: a point that crashes, exceeds
+``run.timeout`` or ``run.mem_cap_mb`` is killed and recorded as a failed row with the
+reason, and the sweep goes on. Ctrl-C kills the running points; every finished part
+stays. A problem of the machine (no space left, MOOSE that cannot be imported) stops
+the sweep the same way, with ``RunEnvironmentError``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -26,10 +30,12 @@ from typing import Any
 import psutil
 from joblib import Parallel, delayed
 
+from sweep.claims import Claim, claim, release_all
+from sweep.cli import EXIT_ENVIRONMENT, RunEnvironmentError
 from sweep.config import Config, RunConfig, cores
 from sweep.grid import Point, expand, points_at, refine_steps
 from sweep.refine import boundaries, next_round, point_key, point_states
-from sweep.rundir import RunDir
+from sweep.rundir import RunDir, clean_leftovers
 from sweep.storage import (
     MEASURED,
     STATISTICS,
@@ -43,6 +49,7 @@ from sweep.storage import (
 from sweep.worker import point_spec
 
 POLL_S = 0.2  # how often a running point's memory and time are checked
+WAIT_S = 2.0  # how often a point another sweep runs is looked at
 
 
 def _raise_interrupt(signum, frame) -> None:
@@ -73,13 +80,18 @@ def _rss_mb(proc: psutil.Process) -> float:
         return 0.0
 
 
+def _last_line(log: Path) -> str:
+    """The last line a point's process printed, but for its own start line."""
+    lines = [ln for ln in log.read_text(errors="replace").splitlines()
+             if ln.strip() and not ln.startswith("sweep.worker: point ")]
+    return lines[-1] if lines else "no output"
+
+
 def _reason(returncode: int, log: Path) -> str:
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return f"killed by signal {name} (see logs/{log.name})"
-    lines = [ln for ln in log.read_text(errors="replace").splitlines()
-             if ln.strip() and not ln.startswith("sweep.worker: point ")]
-    return f"exit code {returncode}: {lines[-1] if lines else 'no output'} (see logs/{log.name})"
+    return f"exit code {returncode}: {_last_line(log)} (see logs/{log.name})"
 
 
 @dataclass
@@ -93,18 +105,19 @@ class Attempt:
     peak_rss_mb: float  # likewise
 
 
-def supervise(point: Point, run_dir: Path, run: RunConfig,
-              stop: threading.Event) -> Attempt | None:
+def supervise(point: Point, run_dir: Path, run: RunConfig, stop: threading.Event,
+              held: Claim) -> Attempt | None:
     """Run one point in a new process, killing it on ``run.timeout``,
-    ``run.mem_cap_mb`` or ``stop``; None when it was stopped (no row: it runs again on
-    resume), else what it left."""
+    ``run.mem_cap_mb`` or ``stop``, and keeping its claim alive; None when it was
+    stopped (no row: it runs again on resume), else what it left. The point's log
+    keeps every attempt, appended."""
     rd = RunDir(run_dir)
     log = rd.log(point.point_id)
     log.parent.mkdir(parents=True, exist_ok=True)
     result_file = rd.result(point.point_id, uuid.uuid4().hex[:12])
     spec = point_spec(point.point_id, point.config, run_dir, run.save_spikes, result_file)
     started_at, t0, peak = now(), time.monotonic(), 0.0
-    with log.open("w") as out:
+    with log.open("a") as out:
         # A new session: the terminal's Ctrl-C reaches only the parent, which stops us.
         proc = subprocess.Popen([sys.executable, "-m", "sweep.worker"], stdin=subprocess.PIPE,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -120,6 +133,7 @@ def supervise(point: Point, run_dir: Path, run: RunConfig,
                     break
                 except subprocess.TimeoutExpired:
                     pass
+                held.heartbeat()
                 rss = _rss_mb(watched)
                 peak = max(peak, rss)
                 if stop.is_set():
@@ -146,6 +160,10 @@ def supervise(point: Point, run_dir: Path, run: RunConfig,
     if not finished and (stop.is_set() or reason == "interrupted"
                          or returncode == -signal.SIGTERM):
         return None
+    if result is not None and result["status"] == "environment":
+        raise RunEnvironmentError(result["error"])
+    if not finished and returncode == EXIT_ENVIRONMENT:  # it could not write its result
+        raise RunEnvironmentError(_last_line(log).removeprefix("sweep.worker: "))
     return Attempt(result, None if finished else reason or _reason(returncode, log),
                    started_at, time.monotonic() - t0, peak)
 
@@ -171,14 +189,27 @@ def point_row(point: Point, attempt: Attempt, commit: str | None) -> dict[str, A
 
 
 def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None,
-                 stop: threading.Event) -> Outcome:
-    """Run one point in a new process and make sure it leaves a part, unless stopped."""
-    attempt = supervise(point, run_dir, run, stop)
-    if attempt is None:
-        return Outcome(point.point_id, "interrupted")
-    row = point_row(point, attempt, commit)
-    write_part(run_dir, row)
-    return Outcome(point.point_id, row["status"], row["error"])
+                 stop: threading.Event, since: float) -> Outcome:
+    """Claim the point, run it in a new process and make sure it leaves a part, unless
+    stopped. A point that another sweep runs is "elsewhere"; one whose part another
+    sweep wrote after ``since`` (this sweep's start) counts as that part says."""
+    held = claim(run_dir, point.point_id)
+    if not isinstance(held, Claim):
+        return Outcome(point.point_id, "elsewhere", f"{held.get('host')}:{held.get('pid')}")
+    try:
+        part = RunDir(run_dir).part(point.point_id)
+        status = part_status(run_dir, point.point_id)
+        if status is not None and (part.stat().st_mtime >= since or status == "ok"
+                                   or not run.retry_failed):
+            return Outcome(point.point_id, status)  # done meanwhile by another sweep
+        attempt = supervise(point, run_dir, run, stop, held)
+        if attempt is None:
+            return Outcome(point.point_id, "interrupted")
+        row = point_row(point, attempt, commit)
+        write_part(run_dir, row)
+        return Outcome(point.point_id, row["status"], row["error"])
+    finally:
+        held.release()
 
 
 def pending(points: list[Point], run_dir: Path, retry_failed: bool) -> list[Point]:
@@ -191,29 +222,59 @@ def pending(points: list[Point], run_dir: Path, retry_failed: bool) -> list[Poin
     return todo
 
 
+def check_moose() -> None:
+    """MOOSE must be installed before any point starts (that it loads, each point's
+    process finds out, as a ``RunEnvironmentError``)."""
+    if importlib.util.find_spec("moose") is None:
+        raise RunEnvironmentError("MOOSE is not installed in this environment "
+                                  f"({sys.executable}); this project needs pymoose==5.0.0: "
+                                  "pip install -e .")
+
+
 def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
-    """Run the given points; returns counts of outcomes. Ctrl-C stops the running
-    points (their parts are not written) and re-raises KeyboardInterrupt."""
+    """Run the given points; returns counts of outcomes ("ok", "failed",
+    "interrupted"). Points that another sweep runs are waited for, and counted as their
+    parts say; if their owner is gone, they are run here. Ctrl-C stops the running
+    points (their parts are not written) and re-raises KeyboardInterrupt; a problem of
+    the machine does the same with ``RunEnvironmentError``."""
     from tqdm import tqdm
 
+    check_moose()
     run_dir.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(run_dir)
     jobs = cores(run.jobs)
-    commit = git_commit()
+    commit, since = git_commit(), time.time()
     stop = threading.Event()
     counts: Counter = Counter()
     bar = tqdm(total=len(points), unit="point", disable=not run.progress, file=sys.stderr,
                dynamic_ncols=True)
-    tasks = (delayed(run_isolated)(p, run_dir, run, commit, stop) for p in points)
+    todo, waited = list(points), False
     try:
-        for outcome in Parallel(n_jobs=jobs, backend="threading",
-                                return_as="generator_unordered")(tasks):
-            counts[outcome.status] += 1
-            if outcome.status == "failed":
-                bar.write(f"point {outcome.point_id} failed: {outcome.error.splitlines()[0]}")
-            bar.set_postfix(ok=counts["ok"], failed=counts["failed"])
-            bar.update()
-    except KeyboardInterrupt:
+        while todo:
+            tasks = (delayed(run_isolated)(p, run_dir, run, commit, stop, since) for p in todo)
+            elsewhere = {}
+            for outcome in Parallel(n_jobs=jobs, backend="threading",
+                                    return_as="generator_unordered")(tasks):
+                if outcome.status == "elsewhere":
+                    elsewhere[outcome.point_id] = outcome.error
+                    continue
+                counts[outcome.status] += 1
+                if outcome.status == "failed":
+                    bar.write(f"point {outcome.point_id} failed: "
+                              f"{outcome.error.splitlines()[0]}", file=sys.stderr)
+                bar.set_postfix(ok=counts["ok"], failed=counts["failed"])
+                bar.update()
+            todo = [p for p in todo if p.point_id in elsewhere]
+            if todo:
+                if not waited:
+                    owners = ", ".join(sorted(set(elsewhere.values())))
+                    bar.write(f"waiting for {len(todo)} points that another sweep runs "
+                              f"({owners})", file=sys.stderr)
+                    waited = True
+                time.sleep(WAIT_S)
+    except BaseException:  # Ctrl-C, SIGTERM, a problem of the machine: stop every point
         stop.set()
+        release_all()  # its points are not done: another sweep, or a resume, runs them
         raise
     finally:
         bar.close()

@@ -137,6 +137,9 @@ def check_resources(cfg: Config) -> None:
                           f"slurm.mem_mb={cfg.slurm.mem_mb} (per CPU, one point per CPU)")
 
 
+SHARD_OFFSET = "BRUNEL_SHARD_OFFSET"  # an array's first shard, exported to its tasks
+
+
 def max_array_size() -> int:
     """The cluster's MaxArraySize: array task indices must stay below it."""
     for line in _slurm("scontrol", "show", "config").splitlines():
@@ -200,13 +203,30 @@ def _record(run_dir: Path, job: dict[str, Any]) -> str:
     return job["job_id"]
 
 
+def array_of(indices: list[int], limit: int) -> tuple[int, list[int]]:
+    """An array for the given shards: (offset, task indices) with task index = shard -
+    offset, numbered from 0, so that later rounds (whose shards have larger indices)
+    fit under the cluster's MaxArraySize (``limit``: task indices must be below it)."""
+    offset = min(indices)
+    tasks = [i - offset for i in indices]
+    if tasks[-1] >= limit:
+        raise SlurmError(f"shards {offset}-{indices[-1]} span more than this cluster's "
+                         f"MaxArraySize={limit}; raise slurm.points_per_task")
+    return offset, tasks
+
+
 def submit_array(run_dir: Path, indices: list[int], max_running: int) -> str:
-    """sbatch the run's script for the given shards; records and returns the job id."""
+    """sbatch the run's script for the given shards (every submission checked against
+    MaxArraySize); records and returns the job id. Each task runs shard
+    ``SHARD_OFFSET + SLURM_ARRAY_TASK_ID``."""
+    offset, tasks = array_of(sorted(indices), max_array_size())
     logs = str(RunDir(run_dir).slurm_logs).replace("%", "%%")  # sbatch expands % patterns
-    out = _slurm("sbatch", "--parsable", f"--array={array_spec(indices, max_running)}",
+    out = _slurm("sbatch", "--parsable", f"--array={array_spec(tasks, max_running)}",
+                 f"--export=ALL,{SHARD_OFFSET}={offset}",
                  f"--job-name=brunel-{run_dir.name}", f"--output={logs}/%A_%a.out",
                  str(RunDir(run_dir).sbatch_script))
-    return _record(run_dir, {"job_id": out.strip().split(";")[0], "shards": indices})
+    return _record(run_dir, {"job_id": out.strip().split(";")[0], "shards": sorted(indices),
+                             "offset": offset})
 
 
 def submit_next(run_dir: Path, after: str | None) -> str:
@@ -240,7 +260,7 @@ def active_jobs(run_dir: Path) -> tuple[dict[int, str], list[str]]:
     if not jobs_file.exists():
         return {}, []
     jobs = json.loads(jobs_file.read_text())
-    arrays = {j["job_id"] for j in jobs if "shards" in j}
+    arrays = {j["job_id"]: j.get("offset", 0) for j in jobs if "shards" in j}
     nexts = {j["job_id"] for j in jobs if "next_after" in j}
     shards_active, next_active = {}, []
     for line in _slurm("squeue", "-h", "-r", "-u", getpass.getuser(), "-o",
@@ -248,7 +268,7 @@ def active_jobs(run_dir: Path) -> tuple[dict[int, str], list[str]]:
         task, state = line.split()
         job, _, index = task.partition("_")
         if job in arrays and index.isdigit():
-            shards_active[int(index)] = f"{task} {state}"
+            shards_active[arrays[job] + int(index)] = f"{task} {state}"
         elif task in nexts:
             next_active.append(f"{task} {state}")
     return shards_active, next_active
@@ -401,7 +421,8 @@ def _main(argv: list[str]) -> int:
         if name == "resubmit":
             p.add_argument("--dry-run", action="store_true", help="only list the shards")
         if name == "task":
-            p.add_argument("--shard", type=int, help="default: $SLURM_ARRAY_TASK_ID")
+            p.add_argument("--shard", type=int,
+                           help="default: $BRUNEL_SHARD_OFFSET + $SLURM_ARRAY_TASK_ID")
     return _dispatch(ap.parse_args(argv))
 
 
@@ -446,7 +467,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from sweep.runner import interrupt_on_signals
 
     interrupt_on_signals()
-    shard = args.shard if args.shard is not None else int(os.environ["SLURM_ARRAY_TASK_ID"])
+    shard = args.shard if args.shard is not None else (
+        int(os.environ.get(SHARD_OFFSET, 0)) + int(os.environ["SLURM_ARRAY_TASK_ID"]))
     try:
         return run_task(run_dir, shard)
     except KeyboardInterrupt:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sweep.cli import parser
+from sweep.cli import EXIT_ENVIRONMENT, environment_problem, parser
 from sweep.config import Config, config_from_dict
 from sweep.rundir import RunDir, write_text
 
@@ -90,9 +90,15 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         stats = simulate_point(cfg, spikes)
         return {"status": "ok", "error": None, "stats": stats,
                 "spikes_file": str(spikes.relative_to(run_dir)) if spikes else None}
-    except Exception:
-        return {"status": "failed", "error": traceback.format_exc(), "stats": {},
-                "spikes_file": None}
+    except Exception as err:
+        if isinstance(err, OSError) and err.filename is None:
+            err.filename = str(run_dir)  # e.g. a write through a file object
+        problem = (environment_problem(err) if isinstance(err, OSError) else
+                   err if isinstance(err, ImportError) and err.name == "moose" else None)
+        # The machine, not the point, failed: no row; the sweep stops with exit code 4.
+        status, error = ("environment", str(problem)) if problem else (
+            "failed", traceback.format_exc())
+        return {"status": status, "error": error, "stats": {}, "spikes_file": None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     result.update(started_at=started_at, finished_at=datetime.now(UTC).isoformat(),
                   total_s=time.time() - created,
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    write_text(Path(spec["result_path"]), json.dumps(result))
+    try:
+        write_text(Path(spec["result_path"]), json.dumps(result))
+    except OSError as err:  # the parent reads this line and stops the sweep
+        print(f"sweep.worker: {environment_problem(err) or err}", flush=True)
+        return EXIT_ENVIRONMENT
     return 0 if result["status"] == "ok" else 1
 
 

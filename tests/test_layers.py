@@ -19,6 +19,7 @@ LAYERS = {
     1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer"],
     # running points and storing them
     2: ["sweep.grid", "sweep.refine", "sweep.storage", "sweep.point", "sweep.worker",
+        "sweep.claims",
         "sweep.runner", "sweep.slurm"],
     # reading datasets for analysis and figures
     3: ["analysis.agreement", "analysis.figures", "analysis.overview"],

@@ -147,3 +147,31 @@ def test_fig2_plane_and_fig8_panels_come_from_their_presets():
 
     assert fig2_plane() == ((2.0, 8.0), (0.5, 4.0))
     assert fig8_panels() == {(3.0, 2.0): "A", (6.0, 4.0): "B", (5.0, 2.0): "C", (4.5, 0.9): "D"}
+
+
+def test_every_round_numbers_its_array_from_zero_under_max_array_size():
+    from sweep.slurm import SlurmError, array_of
+
+    assert array_of([0, 1, 2], 1001) == (0, [0, 1, 2])
+    assert array_of([1500, 1501, 1503], 1001) == (1500, [0, 1, 3])  # a late round
+    with pytest.raises(SlurmError, match="span more than this cluster's MaxArraySize=1001"):
+        array_of([3, 1004], 1001)
+
+
+def test_leftovers_of_gone_processes_are_removed_and_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    from sweep.rundir import HOST, clean_leftovers, owned_name
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "parts").mkdir()
+    gone = tmp_path / f".phase_diagram.png.tmp~{HOST}~{dead}"
+    gone_part = tmp_path / "parts" / f".abc.parquet.tmp~{HOST}~{dead}"
+    live = tmp_path / "parts" / owned_name("abc.parquet.tmp")  # this test's own process
+    other_host = tmp_path / f".x.tmp~elsewhere~{dead}"  # too young to be called left over
+    for path in (gone, gone_part, live, other_host):
+        path.write_text("x")
+    assert sorted(clean_leftovers(tmp_path)) == sorted([gone, gone_part])
+    assert live.exists() and other_host.exists()
