@@ -16,12 +16,13 @@ def test_the_tutorial_runs_and_leaves_its_datasets(tmp_path):
         "store the notebook without outputs"
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
-    out = tmp_path / "outputs" / "tutorial"
-    grid = pd.read_parquet(out / "grid" / "results.parquet")
-    assert len(grid) == 9 and (grid.status == "ok").all()
-    assert (out / "grid" / "phase_diagram.png").exists()
-    assert (out / "grid" / "theory_lines.parquet").exists()  # the theory's lines were drawn
-    assert pd.read_parquet(out / "one" / "results.parquet").spikes_file.notna().all()
+    out = tmp_path / "outputs" / "tutorial" / "plane"
+    grid = pd.read_parquet(out / "results.parquet")
+    assert len(grid) == 4 and (grid.status == "ok").all()
+    assert grid.spikes_file.notna().sum() == 1  # the one point, not simulated again
+    assert len(list((out / "logs").glob("*.log"))) == 4
+    assert (out / "phase_diagram.png").exists()
+    assert (out / "theory_lines.parquet").exists()  # the theory's lines were drawn
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert any("image/png" in o.get("data", {}) for o in shown)  # the raster, the diagram
     duck = nb.cells[-2].outputs[0]["data"]["text/plain"]  # the duckdb query's table
