@@ -1,6 +1,6 @@
 """The sweep as a Slurm array job, with nothing but sbatch, squeue and scancel.
 
-``python -m sweep.slurm submit [--dry-run] [--run-dir DIR] [overrides]`` expands the
+``brunel-slurm submit [--dry-run] [--run-dir DIR] [overrides]`` expands the
 grid on the submitting machine and writes, into the run directory, ``slurm/manifest.json``
 (every point's id, settings and resolved config, and the shards: ``slurm.points_per_task``
 points each) and ``slurm/array.sbatch`` (``--array=0-K%P``, one shard per task), then
@@ -191,7 +191,7 @@ def write_submission(cfg: Config, overrides: list[str], composed: DictConfig, ru
 def read_manifest(run_dir: Path) -> dict[str, Any]:
     path = RunDir(run_dir).manifest
     if not path.exists():
-        raise ConfigError(f"{path}: no manifest; is {run_dir} a run of python -m sweep.slurm?")
+        raise ConfigError(f"{path}: no manifest; is {run_dir} a run of brunel-slurm?")
     return json.loads(path.read_text())
 
 
@@ -367,7 +367,7 @@ def advance(run_dir: Path) -> tuple[int, str]:
             return 0, "array tasks of this run are queued or running: their next job advances"
         if "pending" in states:
             return 1, (f"{states.count('pending')} points have no part (tasks cancelled or "
-                       f"killed): python -m sweep.slurm resubmit {run_dir}")
+                       f"killed): brunel-slurm resubmit {run_dir}")
         from omegaconf import OmegaConf
 
         cfg = from_dictconfig(OmegaConf.load(RunDir(run_dir).slurm_config))
@@ -410,7 +410,7 @@ def _main(argv: list[str]) -> int:
     p_submit = sub.add_parser("submit", help="write the manifest and script, submit the array")
     p_submit.add_argument("--dry-run", action="store_true", help="write them, do not submit")
     p_submit.add_argument("--run-dir", type=Path, help="default: outputs/slurm/<date>/<time>")
-    p_submit.add_argument("overrides", nargs="*", help="config overrides, as for python -m sweep")
+    p_submit.add_argument("overrides", nargs="*", help="config overrides, as for brunel-sweep")
     for name, text in (("resubmit", "submit the shards with missing or failed points"),
                        ("status", "done, failed and pending points"),
                        ("advance", "submit the next round of a refined sweep, or mark the "
@@ -438,7 +438,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                    datetime.now().strftime("%Y-%m-%d/%H-%M-%S")).resolve()
         if RunDir(run_dir).manifest.exists():
             raise ConfigError(f"--run-dir={run_dir}: holds a sweep already; use "
-                              "python -m sweep.slurm resubmit, or another --run-dir")
+                              "brunel-slurm resubmit, or another --run-dir")
         points = expand(cfg)
         n = len(shards(len(points), cfg.slurm.points_per_task))
         if not args.dry_run and n > (limit := max_array_size()):
@@ -451,7 +451,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.dry_run:
             return 0
         submitted = submit_round(run_dir, list(range(n)), cfg.slurm.max_running)
-        print(f"submitted {submitted}; python -m sweep.slurm status {run_dir}")
+        print(f"submitted {submitted}; brunel-slurm status {run_dir}")
         return 0
     run_dir = args.run_dir.resolve()
     if args.command == "status":

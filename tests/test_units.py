@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,44 @@ def test_leftovers_of_gone_processes_are_removed_and_live_ones_kept(tmp_path):
         path.write_text("x")
     assert sorted(clean_leftovers(tmp_path)) == sorted([gone, gone_part])
     assert live.exists() and other_host.exists()
+
+
+def test_a_claims_owner_is_gone_by_pid_here_and_by_age_elsewhere():
+    import time
+
+    import psutil
+
+    from sweep.rundir import HOST, STALE_S, owner_gone
+
+    me, now = os.getpid(), time.time()
+    started = psutil.Process(me).create_time()
+    assert not owner_gone(HOST, me, now, started)  # this process: alive
+    assert owner_gone(HOST, me, now, started - 60)  # the pid now runs a later process
+    assert owner_gone(HOST, 2**22 + 1, now)  # no such process
+    assert not owner_gone("another-node", me, now - STALE_S / 2)  # heartbeats recent
+    assert owner_gone("another-node", me, now - STALE_S - 1)  # a dead node's claim
+
+
+def test_a_claim_is_exclusive_and_a_dead_owners_claim_is_taken_over(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from sweep.claims import Claim, claim
+    from sweep.rundir import HOST, RunDir
+
+    mine = claim(tmp_path, "p1")
+    assert isinstance(mine, Claim)
+    other = subprocess.run([sys.executable, "-c", "from sweep.claims import claim; "
+                            f"print(claim({str(tmp_path)!r}, 'p1'))"], cwd=Path(__file__).resolve().parent.parent,
+                           capture_output=True, text=True, check=True).stdout
+    assert f"'pid': {os.getpid()}" in other  # held by this live process: not taken
+    mine.release()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    RunDir(tmp_path).claim("p2").write_text(json.dumps({"host": HOST, "pid": int(dead)}))
+    taken = claim(tmp_path, "p2")
+    assert isinstance(taken, Claim)
+    assert json.loads(taken.path.read_text())["pid"] == os.getpid()
+    taken.release()
+    assert not list((tmp_path / "parts").glob(".*"))
