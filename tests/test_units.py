@@ -204,9 +204,9 @@ def test_a_claim_is_exclusive_and_a_dead_owners_claim_is_taken_over(tmp_path):
 
     mine = claim(tmp_path, "p1")
     assert isinstance(mine, Claim)
-    other = subprocess.run([sys.executable, "-c", "from sweep.claims import claim; "
-                            f"print(claim({str(tmp_path)!r}, 'p1'))"], cwd=Path(__file__).resolve().parent.parent,
-                           capture_output=True, text=True, check=True).stdout
+    probe = f"from sweep.claims import claim; print(claim({str(tmp_path)!r}, 'p1'))"
+    other = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parent.parent, check=True).stdout
     assert f"'pid': {os.getpid()}" in other  # held by this live process: not taken
     mine.release()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
