@@ -40,6 +40,7 @@ from sweep.storage import (
     MEASURED,
     STATISTICS,
     base_row,
+    error_line,
     git_commit,
     now,
     part_state,
@@ -261,7 +262,7 @@ def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
                 counts[outcome.status] += 1
                 if outcome.status == "failed":
                     bar.write(f"point {outcome.point_id} failed: "
-                              f"{outcome.error.splitlines()[0]}", file=sys.stderr)
+                              f"{error_line(outcome.error)}", file=sys.stderr)
                 bar.set_postfix(ok=counts["ok"], failed=counts["failed"])
                 bar.update()
             todo = [p for p in todo if p.point_id in elsewhere]

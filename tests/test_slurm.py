@@ -139,7 +139,7 @@ def test_array_sweep_scancel_resubmit_matches_local_run(slurm_env, local_line, t
     second = job_id(resubmitted)
     h.wait_until(lambda: not queued(slurm_env, [second]), what="the resubmitted shard")
     logs = sorted(p.name for p in (run_dir / "slurm" / "logs").glob(f"{second}_*.out"))
-    assert logs == [f"{second}_1.out"]
+    assert logs == [f"{second}_0.out"]  # every array is numbered from 0: task 0 is shard 1
     assert "shard 1: 2 points, 1 to run" in (run_dir / "slurm" / "logs" / logs[0]).read_text()
     assert "4 points: 4 done, 0 failed, 0 pending" in slurm(slurm_env, "status",
                                                              str(run_dir)).stdout
