@@ -15,6 +15,7 @@ machine, then or later (no space left), exits with one line and code 4.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -46,31 +47,45 @@ _MULTIRUN_FLAGS = {"-m", "--multirun"}
 
 
 def writable(directory: Path) -> None:
-    """Create ``directory`` (if needed) and write a file in it, or raise the one-line
-    ``RunEnvironmentError`` of why not."""
+    """Check that ``directory`` can be created and written, creating nothing: its
+    nearest existing ancestor must be a directory this process can write a file in.
+    Otherwise raise the one-line ``RunEnvironmentError`` of why not."""
+    import errno
     import tempfile
 
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(directory))
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as err:
-        if err.filename is None:
-            err.filename = str(directory)
-        raise environment_problem(err) or err from None
+        raise environment_problem(err, str(directory)) or RunEnvironmentError(
+            f"{directory}: {err.strerror}") from None
 
 
-def run_directory(argv: list[str], multirun: bool) -> Path:
+def run_directory(argv: list[str], multirun: bool) -> Path | None:
     """The directory the command writes into, up to its first part that Hydra fills in
-    when it starts (``${now:...}``)."""
+    as it starts (``${now:...}``, ``${hydra:...}``); other interpolations (``${oc.env:X}``)
+    resolved. None when it cannot be known before Hydra starts."""
     from itertools import takewhile
 
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
-    key = "sweep" if multirun else "run"
-    given = [a.split("=", 1)[1] for a in argv if a.startswith(f"hydra.{key}.dir=")]
-    spec = given[-1] if given else OmegaConf.load(CONF_DIR / "config.yaml").hydra[key].dir
-    return Path(*takewhile(lambda part: "${" not in part, Path(spec).parts) or ".")
+    key = f"hydra.{'sweep' if multirun else 'run'}.dir="
+    given = [a.split("=", 1)[1] for a in argv if a.lstrip("+").startswith(key)]
+    spec = given[-1] if given else str(OmegaConf.select(
+        OmegaConf.load(CONF_DIR / "config.yaml"), key[:-1]))
+    static = [p for p in takewhile(lambda p: not p.startswith(("${now:", "${hydra:")),
+                                   Path(spec).parts)]
+    try:
+        resolved = OmegaConf.create({"d": str(Path(*static)) if static else "."})
+        return Path(OmegaConf.to_container(resolved, resolve=True)["d"])
+    except OmegaConfBaseException:
+        return None  # Hydra reports what it cannot resolve
 
 
 def preflight(argv: list[str]) -> None:
@@ -86,7 +101,9 @@ def preflight(argv: list[str]) -> None:
     else:
         _preflight_jobs(overrides)
     check_moose()
-    writable(run_directory(argv, multirun))
+    directory = run_directory(argv, multirun)
+    if directory is not None:
+        writable(directory)
 
 
 def _preflight_jobs(overrides: list[str]) -> None:

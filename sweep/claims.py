@@ -14,13 +14,15 @@ A claim whose owner is gone is taken over:
 - from another host, once the claim has not been touched for ``sweep.rundir.STALE_S``
   (the owner's node died, or its job was cancelled with SIGKILL).
 
-Taking over renames the stale claim away (only one taker succeeds), checks that what it
-renamed is the stale claim it read, and then claims the point afresh.
+A stale claim is judged and removed under an flock on ``parts/.claims.lock``, so that
+two takers, or a taker and ``clean_stale_claims``, never remove a claim made meanwhile;
+then the point is claimed afresh with ``O_EXCL``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import time
@@ -30,10 +32,18 @@ from pathlib import Path
 
 import psutil
 
-from sweep.rundir import HOST, RunDir, owned_name, owner_gone, read_claim
+from sweep.rundir import HOST, RunDir, owner_gone
 
 HEARTBEAT_S = 30.0  # the owner touches its claim this often (STALE_S: sweep.rundir)
 _HELD: dict[Path, str] = {}  # this process's claims: path -> token
+
+
+def read_claim(path: Path) -> dict | None:
+    """A claim's record, or None if it is gone or half written."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _me() -> dict:
@@ -77,10 +87,43 @@ def _create(path: Path) -> Claim | None:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         return None
-    with os.fdopen(fd, "w") as f:
-        json.dump(me, f)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+    except BaseException:  # e.g. no space left: no empty claim stays behind
+        path.unlink(missing_ok=True)
+        raise
     _HELD[path] = me["token"]
     return Claim(path, me["token"], time.time())
+
+
+@contextlib.contextmanager
+def _takeovers(run_dir: Path):
+    """Serialise the removal of stale claims in one run directory (an flock, as on
+    NFS v4 and local disks): a claim is judged stale and removed by one process at a
+    time, so that nobody removes a claim made meanwhile."""
+    lock = RunDir(run_dir).claims_lock
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _stale(path: Path) -> bool:
+    """Whether the claim at ``path`` has an owner that is gone (module doc). A claim
+    without a readable record is stale once it is 5 s old (its writer died between
+    creating and writing it)."""
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    owner = read_claim(path)
+    if owner is None:
+        return time.time() - mtime > 5.0
+    return owner_gone(owner.get("host"), owner.get("pid", -1), mtime, owner.get("pid_started"))
 
 
 def claim(run_dir: Path, point_id: str) -> Claim | dict:
@@ -92,23 +135,23 @@ def claim(run_dir: Path, point_id: str) -> Claim | dict:
         mine = _create(path)
         if mine is not None:
             return mine
+        with _takeovers(run_dir):
+            if _stale(path):
+                path.unlink(missing_ok=True)
+                continue
         owner = read_claim(path)
-        try:
-            mtime = path.stat().st_mtime
-        except FileNotFoundError:
-            continue  # released meanwhile: try again
-        if owner is None and time.time() - mtime < 5.0:
-            time.sleep(0.05)  # being written this very moment
-            continue
-        if owner is not None and not owner_gone(owner.get("host"), owner.get("pid", -1),
-                                                mtime, owner.get("pid_started")):
+        if owner is not None:
             return owner
-        stale = path.with_name(owned_name(f"{path.name[1:]}.stale"))
-        try:
-            os.rename(path, stale)
-        except FileNotFoundError:
-            continue  # another taker was first
-        if read_claim(stale) != owner:  # renamed a fresh claim someone made meanwhile: put it back
-            with contextlib.suppress(FileExistsError):
-                os.link(stale, path)
-        stale.unlink(missing_ok=True)
+        time.sleep(0.05)  # released, or being written this very moment: look again
+
+
+def clean_stale_claims(run_dir: Path) -> list[Path]:
+    """Remove the claims whose owner is gone (a sweep killed after its part was written
+    leaves one on a point that is done, which no later claim would look at)."""
+    removed = []
+    with _takeovers(run_dir):
+        for path in RunDir(run_dir).parts.glob(".*.claim"):
+            if _stale(path):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed

@@ -44,9 +44,10 @@ _ACCESS = (errno.EACCES, errno.EPERM, errno.EROFS)
 _IN_THE_WAY = (errno.ENOTDIR, errno.EEXIST, errno.EISDIR)
 
 
-def environment_problem(err: OSError) -> RunEnvironmentError | None:
-    """The one-line problem an OSError of the run directory is, or None for another."""
-    where = err.filename or "the run directory"
+def environment_problem(err: OSError, where: str | None = None) -> RunEnvironmentError | None:
+    """The one-line problem an OSError of the run directory is, or None for another;
+    ``where`` names the place when the error does not."""
+    where = err.filename or where or "the run directory"
     if err.errno in _DISK:
         return RunEnvironmentError(f"no space left on device writing {where}: free space, "
                                   f"{RESUMES}")
@@ -67,7 +68,8 @@ def parser(prog: str, doc: str | None, module: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"Also: python -m {module}. Exit codes: 0 ok, 1 failed points, 2 bad input, "
-               "3 parts left out, 130 interrupted (docs/usage.md).")
+               "3 parts left out, 4 a problem of the machine, 130 interrupted "
+               "(docs/usage.md).")
 
 
 def add_overrides(ap: argparse.ArgumentParser) -> None:

@@ -2,7 +2,8 @@
 
     parts/<point_id>.parquet    one row per finished point (ok or failed)
     parts/.<point_id>.claim     who runs the point now (sweep.claims), until its part
-    parts/.<point_id>.result~<host>~<pid>~<n>.json  a point process's result, until its part
+    parts/.claims.lock          serialises the removal of stale claims
+    parts/.<point_id>.result<n>~<host>~<pid>  a point process's result, until its part
     logs/<point_id>.log         the point process's output
     spikes/<point_id>.npz       raw spikes and Vm sample (run.save_spikes=true)
     results.parquet             all compatible parts, sorted, with metadata
@@ -18,7 +19,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -66,33 +66,23 @@ def owner_gone(host: str, pid: int, mtime: float, started: float | None = None) 
         return time.time() - mtime > STALE_S
     try:
         created = psutil.Process(pid).create_time()
-    except psutil.Error:
+    except psutil.NoSuchProcess:
         return True
+    except psutil.Error:  # not ours to look at (another user, hidden /proc): alive
+        return False
     return started is not None and created > started + 1.0
 
 
-def read_claim(path: Path) -> dict | None:
-    """A claim's record (``sweep.claims``), or None if it is gone or half written."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _left_over(path: Path) -> bool:
-    mtime = path.stat().st_mtime
-    if path.name.endswith(".claim"):
-        owner = read_claim(path)
-        return owner is not None and owner_gone(owner.get("host"), owner.get("pid", -1),
-                                                mtime, owner.get("pid_started"))
     owners = list(_OWNER_RE.finditer(path.name))  # the last one wrote it
-    return bool(owners) and owner_gone(owners[-1]["host"], int(owners[-1]["pid"]), mtime)
+    return bool(owners) and owner_gone(owners[-1]["host"], int(owners[-1]["pid"]),
+                                       path.stat().st_mtime)
 
 
 def clean_leftovers(root: Path) -> list[Path]:
-    """Remove what processes that are gone left in a run directory: their temporary
-    files (``owned_name``) and their claims (``sweep.claims``). Nothing of a live
-    process is touched (``owner_gone``)."""
+    """Remove the temporary files (``owned_name``) that processes that are gone left in
+    a run directory; nothing of a live process is touched (``owner_gone``). Their
+    claims: ``sweep.claims.clean_stale_claims``."""
     removed = []
     root = Path(root)
     for folder in (root, root / "parts", root / "spikes", root / "slurm"):
@@ -152,6 +142,8 @@ class RunDir:
 
     def claim(self, point_id: str) -> Path:
         return self.root / "parts" / f".{point_id}.claim"
+
+    claims_lock = _at("parts", ".claims.lock")
 
     def log(self, point_id: str) -> Path:
         return self.root / "logs" / f"{point_id}.log"

@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 from joblib import Parallel, delayed
 
-from sweep.claims import Claim, claim, release_all
+from sweep.claims import Claim, claim, clean_stale_claims, release_all
 from sweep.cli import EXIT_ENVIRONMENT, RunEnvironmentError
 from sweep.config import Config, RunConfig, cores
 from sweep.grid import Point, expand, points_at, refine_steps
@@ -43,6 +43,7 @@ from sweep.storage import (
     error_line,
     git_commit,
     now,
+    part_error,
     part_state,
     part_status,
     write_part,
@@ -202,7 +203,8 @@ def run_isolated(point: Point, run_dir: Path, run: RunConfig, commit: str | None
         status = part_status(run_dir, point.point_id)
         if status is not None and (part.stat().st_mtime >= since or status == "ok"
                                    or not run.retry_failed):
-            return Outcome(point.point_id, status)  # done meanwhile by another sweep
+            error = part_error(run_dir, point.point_id) if status == "failed" else None
+            return Outcome(point.point_id, status, error)  # done meanwhile by another sweep
         attempt = supervise(point, run_dir, run, stop, held)
         if attempt is None:
             return Outcome(point.point_id, "interrupted")
@@ -243,6 +245,7 @@ def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
     check_moose()
     run_dir.mkdir(parents=True, exist_ok=True)
     clean_leftovers(run_dir)
+    clean_stale_claims(run_dir)
     jobs = cores(run.jobs)
     commit, since = git_commit(), time.time()
     stop = threading.Event()

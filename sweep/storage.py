@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.summary import STATISTICS
+from sweep.claims import clean_stale_claims
 from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
 from sweep.rundir import RunDir, atomic_write, clean_leftovers
@@ -201,6 +202,7 @@ def gather(run_dir: Path) -> Gathered:
     version's are reported and left out, never mixed in."""
     run_dir = Path(run_dir)
     clean_leftovers(run_dir)
+    clean_stale_claims(run_dir)
     tables, incompatible = [], []
     for path in sorted(RunDir(run_dir).parts.glob("*.parquet")):
         try:

@@ -14,6 +14,7 @@ point whose setting <key> equals <value> fail: kind is ``segfault``, ``memory``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -91,9 +92,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         return {"status": "ok", "error": None, "stats": stats,
                 "spikes_file": str(spikes.relative_to(run_dir)) if spikes else None}
     except Exception as err:
-        if isinstance(err, OSError) and err.filename is None:
-            err.filename = str(run_dir)  # e.g. a write through a file object
-        problem = (environment_problem(err) if isinstance(err, OSError) else
+        problem = (environment_problem(err, str(run_dir)) if isinstance(err, OSError) else
                    err if isinstance(err, ImportError) and err.name == "moose" else None)
         # The machine, not the point, failed: no row; the sweep stops with exit code 4.
         status, error = ("environment", str(problem)) if problem else (
@@ -121,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_text(Path(spec["result_path"]), json.dumps(result))
     except OSError as err:  # the parent reads this line and stops the sweep
-        print(f"sweep.worker: {environment_problem(err) or err}", flush=True)
+        with contextlib.suppress(OSError):  # the log may be on the same full disk
+            print(f"sweep.worker: {environment_problem(err) or err}", flush=True)
         return EXIT_ENVIRONMENT
     return 0 if result["status"] == "ok" else 1
 

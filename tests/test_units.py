@@ -199,7 +199,7 @@ def test_a_claim_is_exclusive_and_a_dead_owners_claim_is_taken_over(tmp_path):
     import subprocess
     import sys
 
-    from sweep.claims import Claim, claim
+    from sweep.claims import Claim, claim, clean_stale_claims
     from sweep.rundir import HOST, RunDir
 
     mine = claim(tmp_path, "p1")
@@ -215,5 +215,9 @@ def test_a_claim_is_exclusive_and_a_dead_owners_claim_is_taken_over(tmp_path):
     taken = claim(tmp_path, "p2")
     assert isinstance(taken, Claim)
     assert json.loads(taken.path.read_text())["pid"] == os.getpid()
+    # A dead owner's claim on a point nobody asks for again is cleaned; a live one is not.
+    RunDir(tmp_path).claim("p3").write_text(json.dumps({"host": HOST, "pid": int(dead)}))
+    assert clean_stale_claims(tmp_path) == [RunDir(tmp_path).claim("p3")]
+    assert taken.path.exists()
     taken.release()
-    assert not list((tmp_path / "parts").glob(".*"))
+    assert not list((tmp_path / "parts").glob(".*.claim"))
