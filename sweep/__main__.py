@@ -62,7 +62,8 @@ def writable(directory: Path) -> None:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as err:
-        raise environment_problem(err, str(directory)) or RunEnvironmentError(
+        err.filename = str(directory)  # the run directory, not the probe file in it
+        raise environment_problem(err) or RunEnvironmentError(
             f"{directory}: {err.strerror}") from None
 
 
