@@ -32,10 +32,10 @@ from pathlib import Path
 
 import psutil
 
-from sweep.rundir import HOST, RunDir, owner_gone
+from sweep.rundir import HOST, RunDir, clean_leftovers, owner_gone
 
 HEARTBEAT_S = 30.0  # the owner touches its claim this often (STALE_S: sweep.rundir)
-_HELD: dict[Path, str] = {}  # this process's claims: path -> token
+_HELD: dict[Path, Claim] = {}  # the claims this process holds
 
 
 def read_claim(path: Path) -> dict | None:
@@ -77,8 +77,8 @@ class Claim:
 
 def release_all() -> None:
     """Remove every claim this process holds (it stops: its points run again)."""
-    for path, token in list(_HELD.items()):
-        Claim(path, token, 0.0).release()
+    for held in list(_HELD.values()):
+        held.release()
 
 
 def _create(path: Path) -> Claim | None:
@@ -93,8 +93,8 @@ def _create(path: Path) -> Claim | None:
     except BaseException:  # e.g. no space left: no empty claim stays behind
         path.unlink(missing_ok=True)
         raise
-    _HELD[path] = me["token"]
-    return Claim(path, me["token"], time.time())
+    _HELD[path] = Claim(path, me["token"], time.time())
+    return _HELD[path]
 
 
 @contextlib.contextmanager
@@ -155,3 +155,10 @@ def clean_stale_claims(run_dir: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
+
+
+def tidy(run_dir: Path) -> None:
+    """What processes that are gone left in a run directory: their temporary files
+    (``sweep.rundir.clean_leftovers``) and their claims; done whenever it is used."""
+    clean_leftovers(run_dir)
+    clean_stale_claims(run_dir)

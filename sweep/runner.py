@@ -30,12 +30,12 @@ from typing import Any
 import psutil
 from joblib import Parallel, delayed
 
-from sweep.claims import Claim, claim, clean_stale_claims, release_all
+from sweep.claims import Claim, claim, release_all, tidy
 from sweep.cli import EXIT_ENVIRONMENT, RunEnvironmentError
 from sweep.config import Config, RunConfig, cores
 from sweep.grid import Point, expand, points_at, refine_steps
 from sweep.refine import boundaries, next_round, point_key, point_states
-from sweep.rundir import RunDir, clean_leftovers
+from sweep.rundir import RunDir
 from sweep.storage import (
     MEASURED,
     STATISTICS,
@@ -244,8 +244,7 @@ def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:
 
     check_moose()
     run_dir.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(run_dir)
-    clean_stale_claims(run_dir)
+    tidy(run_dir)
     jobs = cores(run.jobs)
     commit, since = git_commit(), time.time()
     stop = threading.Event()

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.summary import STATISTICS
-from sweep.claims import clean_stale_claims
+from sweep.claims import tidy
 from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
-from sweep.rundir import RunDir, atomic_write, clean_leftovers
+from sweep.rundir import RunDir, atomic_write
 
 SCHEMA_VERSION = "3"  # 2: neuron_rule replaces deviation (engine v2); 3: env_cv, coherence
 META_KEY = b"brunel_sweep"
@@ -201,8 +201,7 @@ def gather(run_dir: Path) -> Gathered:
     """Compact all parts into ``results.parquet``; parts whose schema differs from this
     version's are reported and left out, never mixed in."""
     run_dir = Path(run_dir)
-    clean_leftovers(run_dir)
-    clean_stale_claims(run_dir)
+    tidy(run_dir)
     tables, incompatible = [], []
     for path in sorted(RunDir(run_dir).parts.glob("*.parquet")):
         try:
