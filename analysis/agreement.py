@@ -10,16 +10,19 @@ passes within one grid step of it in g and in eta.
 
 from __future__ import annotations
 
+import dataclasses
+
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.states import majority_state
+from analysis.boundaries import LEVEL, locate
+from analysis.states import MEASURES, line_between, point_decision
 from analysis.theory import Params, code_version, state_map
 from analysis.theory_lines import theory_lines
-from sweep.config import POINT_GROUPS, AnalysisConfig
+from sweep.config import POINT_GROUPS, AnalysisConfig, ConfidenceConfig
 from sweep.grid import fig2_plane
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
@@ -115,14 +118,47 @@ def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> 
         "far": ~near})], axis=1)
 
 
+def confidence_z(df: pd.DataFrame) -> float:
+    """The ``grid.confidence.z`` of the run that made ``df`` (``sweep.storage.load``
+    keeps it in ``df.attrs``), else the default."""
+    return float(df.attrs.get("confidence_z", ConfidenceConfig().z))
+
+
+def _thresholds(df: pd.DataFrame) -> AnalysisConfig:
+    """The analysis settings the rows were classified with (defaults for any absent)."""
+    first = df.iloc[0] if len(df) else {}
+    return AnalysisConfig(**{f.name: type(f.default)(first[f"analysis.{f.name}"])
+                             for f in dataclasses.fields(AnalysisConfig)
+                             if f"analysis.{f.name}" in first})
+
+
+def point_decisions(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (g, eta) with a finished replicate: ``state`` and ``decided`` from all its
+    replicates' pooled measures (``analysis.states.point_decision``; a standard error
+    a dataset lacks counts as unknown), and ``replicates``, how many finished. A point
+    with one replicate keeps the state it was classified with (its pooled measures
+    are its own)."""
+    ok = df[df.status == "ok"]
+    measures = ok.reindex(columns=list(MEASURES)).astype(float)
+    margin = ok.reindex(columns=["margin"]).margin.astype(float)
+    th, z = _thresholds(ok), confidence_z(df)
+    rows = []
+    for (g, e), index in ok.groupby([G, ETA]).groups.items():
+        if len(index) == 1:
+            state, decided = ok.state[index[0]], bool(margin[index[0]] >= z)
+        else:
+            state, decided, _ = point_decision(measures.loc[index].to_dict("records"), th, z)
+        rows.append((g, e, state, decided, len(index)))
+    return pd.DataFrame(rows, columns=[G, ETA, "state", "decided", "replicates"])
+
+
 def cells(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (g, eta): replicates averaged, the state over them
-    (``majority_state``), points without a finished replicate as state "failed"."""
-    ok = df[df.status == "ok"].sort_values("replicate", kind="stable")
+    (``point_decisions``), points without a finished replicate as state "failed"."""
+    ok = df[df.status == "ok"]
     stats = [c for c in ("rate_hz", "cv_isi", "chi", "env_cv") if c in ok]
-    numeric = ok.groupby([G, ETA])[stats].mean()
-    state = ok.groupby([G, ETA])["state"].agg(majority_state)
-    out = numeric.join(state).reset_index()
+    numeric = ok.groupby([G, ETA])[stats].mean().reset_index()
+    out = numeric.merge(point_decisions(df), on=[G, ETA])
     failed = df.loc[df.status != "ok", [G, ETA]].drop_duplicates()
     out = out.merge(failed, how="outer", on=[G, ETA])
     out["state"] = out["state"].fillna("failed")
@@ -180,20 +216,6 @@ def sync_threshold(df: pd.DataFrame) -> float:
     column = "analysis.sync_env_cv"
     return float(df[column].iloc[0]) if column in df and len(df) else \
         AnalysisConfig().sync_env_cv
-# The theory's line between two simulated states (either way round).
-_LINE_BETWEEN = {frozenset((state, other)): line
-                 for line, state in (("SR", "SR"), ("SI-fast", "SI-fast"), ("SI-slow", "SI-slow"))
-                 for other in ("AI", "AR")}
-
-
-def line_between(a: str, b: str) -> str | None:
-    """The theoretical line that a transition from state ``a`` to ``b`` should lie on:
-    onset for quiescent against any active state; None where the theory has none."""
-    if a != b and "quiescent" in (a, b):
-        return "onset"
-    return _LINE_BETWEEN.get(frozenset((a, b)))
-
-
 def distance_to(ln: pd.DataFrame, g: float, eta: float) -> float:
     """The shortest distance in the (g, eta) plane from (g, eta) to the polyline ``ln``."""
     xy = ln[["g", "eta"]].to_numpy(dtype=float)
@@ -214,8 +236,9 @@ def other_axes(df: pd.DataFrame) -> list[str]:
 
 def plane_boundaries(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame | None:
     """A refined run's ``boundaries.parquet`` when it is one (g, eta) plane: its
-    brackets along g or eta, each with both coordinates; None otherwise (no refinement,
-    other settings swept, or other axes refined)."""
+    brackets along g or eta, each with both coordinates, located with an interval
+    (``analysis.boundaries.locate``); None otherwise (no refinement, other settings
+    swept, or other axes refined)."""
     path = RunDir(run_dir).boundaries
     if not path.exists() or other_axes(df):
         return None
@@ -224,20 +247,22 @@ def plane_boundaries(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame | None:
     for axis in (G, ETA):
         if axis not in found:  # an axis that was not swept: its one value
             found[axis] = float(df[axis].iloc[0])
-    return found
+    return locate(found, df)
 
 
 def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
                        df: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``boundaries.parquet`` (a refined sweep's transitions) with, for each, the
-    theory's line between its two states, where that line crosses the bracket's row or
-    column (``theory_at``, the crossing nearest the bracket; NaN if it does not cross
-    it) and the distance from the bracket's midpoint to the line's curve; with the
+    """Located boundaries (``plane_boundaries``) with, for each, the theory's line
+    between its two states, where that line crosses the bracket's row or column
+    (``theory_at``, the crossing nearest the bracket; NaN if it does not cross it), the
+    distance from the bracket's midpoint to the line's curve (``distance``) and from
+    the located estimate (``estimate_distance``), and whether the estimate's interval
+    contains ``theory_at`` (``covers``); with the
     run's dataset ``df``, the envelope CV at either end (``env_cv_low``,
     ``env_cv_high``): how far each side is from the synchrony threshold."""
     env = cells(df).set_index([G, ETA]).env_cv if df is not None else None
-    columns = ["line", "theory_at", "distance", *(["env_cv_low", "env_cv_high"] if
-                                                   env is not None else [])]
+    columns = ["line", "theory_at", "distance", "estimate_distance", "covers",
+               *(["env_cv_low", "env_cv_high"] if env is not None else [])]
     rows = []
     for _, b in found.iterrows():
         name = line_between(b.from_state, b.to_state)
@@ -250,14 +275,18 @@ def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
             hits = _on_line(named, other, b[other], b.axis)
             at = min(hits, key=lambda h: abs(h - b.midpoint)) if hits else np.nan
             dist = distance_to(ln, mid[G], mid[ETA])
-        row = {"line": name, "theory_at": at, "distance": dist}
+        est = {b.axis: b.estimate, other: b[other]}
+        row = {"line": name, "theory_at": at, "distance": dist,
+               "estimate_distance": distance_to(ln, est[G], est[ETA]) if not ln.empty
+               else np.nan,
+               "covers": bool(b.ci_low <= at <= b.ci_high) if np.isfinite(at) else False}
         if env is not None:
             for end in ("low", "high"):
                 at_end = {b.axis: b[end], other: b[other]}
                 row[f"env_cv_{end}"] = env.get((at_end[G], at_end[ETA]), np.nan)
         rows.append(row)
-    return pd.concat([found.reset_index(drop=True), pd.DataFrame(rows, columns=columns)],
-                     axis=1)
+    return pd.concat([found.reset_index(drop=True).drop(columns="line", errors="ignore"),
+                      pd.DataFrame(rows, columns=columns)], axis=1)
 
 
 def boundary_report(located: pd.DataFrame, within: float = 0.25,
@@ -276,8 +305,16 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
                          "the plane for this network")
             continue
         close = (sub.distance <= within).sum()
-        lines.append(f"  {name}: {close}/{len(sub)} within {within:g}, median distance "
-                     f"{sub.distance.median():.3f}, max {sub.distance.max():.3f}")
+        lines.append(f"  {name}: brackets {close}/{len(sub)} within {within:g}, median "
+                     f"distance {sub.distance.median():.3f}, max {sub.distance.max():.3f}")
+        located_ok = (sub.estimate_distance <= within) | sub.covers
+        lines.append(f"    estimates within {within:g} or their {LEVEL:.0%} interval "
+                     f"containing the line: {located_ok.sum()}/{len(sub)} "
+                     f"({located_ok.mean():.0%}); estimates within {within:g}: "
+                     f"{(sub.estimate_distance <= within).sum()}, intervals containing it: "
+                     f"{sub.covers.sum()}; median estimate distance "
+                     f"{sub.estimate_distance.median():.3f}; by "
+                     + ", ".join(f"{m} {n}" for m, n in sub.method.value_counts().items()))
         far = sub[sub.distance > within]
         if (name in _SYNC_LINES and "env_cv_low" in sub and len(far)
                 and threshold is not None):
@@ -296,6 +333,8 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
                   "no line" if pd.isna(b.line) else f"no {b.line} line" if pd.isna(b.distance)
                   else f"line {b.line} does not cross here")
         dist = f", distance {b.distance:.3f}" if pd.notna(b.distance) else ""
+        dist += (f"; located at {b.estimate:.3f} [{b.ci_low:.3f}, {b.ci_high:.3f}] "
+                 f"({b.method})")
         if "env_cv_low" in b and b.line in _SYNC_LINES:
             dist += f"; envelope CV {b.env_cv_low:.2f} -> {b.env_cv_high:.2f}"
         lines.append(f"  {_SHORT[other]}={b[other]:g}: {b.from_state} -> {b.to_state} "
@@ -328,24 +367,24 @@ def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
 
 
 def by_point(cmp: pd.DataFrame) -> pd.DataFrame:
-    """One row per (g, eta): over replicates the state (``majority_state``) and the mean
+    """One row per (g, eta): over replicates the state (``point_decisions``) and the mean
     rate and CV (``compare``'s other columns are the point's, the same for each)."""
     if not cmp.duplicated([G, ETA]).any():
         return cmp
-    how = {c: "first" for c in cmp.columns if c not in (G, ETA)}
-    how.update(rate_hz="mean", cv_isi="mean", state=majority_state)
-    return (cmp.sort_values("replicate", kind="stable")
-            .groupby([G, ETA], as_index=False).agg(how))
+    how = {c: "first" for c in cmp.columns if c not in (G, ETA, "state")}
+    how.update(rate_hz="mean", cv_isi="mean")
+    out = cmp.groupby([G, ETA], as_index=False).agg(how)
+    return out.merge(point_decisions(cmp)[[G, ETA, "state"]], on=[G, ETA])
 
 
 def model_scores(cmp: pd.DataFrame, model: str) -> list[str]:
     """Matches per theory state among points far from a boundary, the AI-region rate and
     CV, and the points that disagree, for the simulation ``model`` of ``cmp``; a point
-    with replicates counts once, with its most frequent state (``by_point``)."""
+    with replicates counts once, with its state from their pooled measures (``by_point``)."""
     runs = cmp.groupby([G, ETA]).size()
     cmp = by_point(cmp)
     far = cmp[cmp.far]
-    repeated = (f"; {(runs > 1).sum()} with replicates, counted by their most frequent "
+    repeated = (f"; {(runs > 1).sum()} with replicates, counted once by their pooled "
                 f"state" if (runs > 1).any() else "")
     lines = [f"theory vs simulation ({len(cmp)} points, {len(far)} farther than one grid step "
              f"from a theoretical boundary{repeated})"]

@@ -22,6 +22,7 @@ from analysis.agreement import (
     sync_threshold,
     theory_grid,
 )
+from analysis.boundaries import LEVEL
 from analysis.states import STATES
 from analysis.stats import population_rate
 from sweep.grid import fig2_plane, fig8_panels
@@ -82,11 +83,18 @@ def _extent(cells: pd.DataFrame) -> tuple[tuple[float, float], tuple[float, floa
 
 
 def draw_found(ax: plt.Axes, found: pd.DataFrame) -> None:
-    """A refined sweep's located boundaries: each bracket as a segment across it."""
+    """Located boundaries (``analysis.boundaries.locate``): each interval shaded along
+    its axis, the estimates of one line joined along the other axis."""
     for i, (_, b) in enumerate(found.iterrows()):
-        xy = ([b.low, b.high], [b[ETA]] * 2) if b.axis == G else ([b[G]] * 2, [b.low, b.high])
-        ax.plot(*xy, color="white", lw=2.5, solid_capstyle="butt",
-                label="located boundary (bracket)" if i == 0 else None)
+        span = [b.ci_low, b.ci_high]
+        xy = (span, [b[ETA]] * 2) if b.axis == G else ([b[G]] * 2, span)
+        ax.plot(*xy, color="white", alpha=0.6, lw=5, solid_capstyle="butt",
+                label=f"located boundary, {LEVEL:.0%} interval" if i == 0 else None)
+    for (_, axis), sub in found.dropna(subset=["line"]).groupby(["line", "axis"]):
+        other = ETA if axis == G else G
+        sub = sub.sort_values(other)
+        xy = (sub.estimate, sub[ETA]) if axis == G else (sub[G], sub.estimate)
+        ax.plot(*xy, color="white", lw=1.2, marker="o", ms=2.5)
 
 
 LINE_STYLE = {"SR": {"color": "black", "lw": 1.8},
@@ -163,7 +171,11 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     if refined:
         ax.plot(cells[G], cells[ETA], "k.", ms=2, label="simulated point")
     ax.set_title("simulated state (lines: theory)" if lines is not None else "simulated state")
-    panels = [(axes[0, 1], "rate_hz", "rate (Hz)", LogNorm(), "viridis"),
+    # Quiescent points (rates down to 1e-4 Hz) below the floor would stretch the
+    # colour scale over decades nobody reads: they show in the "under" colour.
+    q_rate = float(df["analysis.quiescent_rate"].iloc[0])
+    rate_norm = LogNorm(vmin=q_rate, vmax=max(float(cells["rate_hz"].max()), 2 * q_rate))
+    panels = [(axes[0, 1], "rate_hz", "rate (Hz)", rate_norm, "viridis"),
               (axes[1, 0], "cv_isi", "CV of ISI", None, "viridis"),
               (axes[1, 1], "env_cv", "envelope CV of the population rhythm "
                "(synchronous below the threshold)", None, "coolwarm_r")]
@@ -172,9 +184,13 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
     sync = sync_threshold(df)
     panels[-1] = (*panels[-1][:3], TwoSlopeNorm(sync, 0.0, 2 * sync), panels[-1][4])
     for ax, column, label, norm, cmap in panels:
-        values = cells[column].where(cells[column] > 0) if norm else cells[column]
+        values = cells[column]
+        if norm is rate_norm:
+            values = values.clip(lower=0.5 * q_rate)  # NaN-free: "under", not blank
+            cmap = plt.get_cmap(cmap).with_extremes(under="0.85")
         im = _mesh(ax, cells, values, refined, norm=norm, cmap=cmap)
-        fig.colorbar(im, ax=ax, label=label.split(" (")[0])
+        fig.colorbar(im, ax=ax, label=label.split(" (")[0],
+                     extend="min" if norm is rate_norm else "neither")
         ax.set_title(label, fontsize=9)
     plane = [axes[0, 0], *[p[0] for p in panels]]
     if theory_map is not None:
@@ -214,8 +230,10 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
 
 def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
          n_raster: int = 50) -> Path | None:
-    """Raster of ``n_raster`` neurons and population rate over the last ``window_ms`` of
-    each point with saved spikes (Brunel's Fig. 8). None if no spikes were saved."""
+    """Brunel's Fig. 8: raster of ``n_raster`` neurons and population rate over the last
+    ``window_ms`` of four points with saved spikes: Fig. 8's own four (conf/grid/fig8.yaml)
+    where the run has them, else one point per state, at most four; each point's lowest
+    replicate. None if no spikes were saved."""
     rows = df[(df.status == "ok") & df.spikes_file.notna()]
     # Parts copied from another run directory may name spikes left behind there.
     rows = rows[[(Path(run_dir) / f).exists() for f in rows.spikes_file]]
@@ -224,8 +242,11 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     # Brunel's panels first, in his order; any other point after them.
     panels = fig8_panels()
     panel = [panels.get((r[G], r[ETA]), "") for _, r in rows.iterrows()]
-    rows = rows.assign(panel=panel).sort_values(["panel", G, ETA], key=lambda s: s.replace(
-        "", "~") if s.name == "panel" else s).reset_index(drop=True)
+    rows = (rows.assign(panel=panel).sort_values("replicate", kind="stable")
+            .drop_duplicates([G, ETA]))
+    own = rows[rows.panel != ""]
+    rows = (own.sort_values("panel") if len(own) else
+            rows.sort_values([G, ETA]).drop_duplicates("state").head(4)).reset_index(drop=True)
     fig, axes = plt.subplots(2 * ((len(rows) + 1) // 2), min(len(rows), 2), squeeze=False,
                              figsize=(12, 3.2 * ((len(rows) + 1) // 2)),
                              gridspec_kw={"height_ratios": [2, 1] * ((len(rows) + 1) // 2)},

@@ -6,15 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.states import majority_state
+from analysis.agreement import point_decisions
 from sweep.storage import ETA, G
 
 
-def _cell(states: pd.Series) -> str:
-    """A point's state over its replicates; "(k/n)" when only k of n replicates have it."""
-    state = majority_state(states)
-    k = int((states == state).sum())
-    return state if k == len(states) else f"{state} ({k}/{len(states)})"
+def _cell(point: pd.Series, states: pd.Series) -> str:
+    """A point's state (``point_decisions``); "(k/n)" when only k of its n replicates
+    have it on their own, "?" when it is not decided (a dataset from before standard
+    errors were recorded shows none)."""
+    k = int((states == point.state).sum())
+    text = point.state if k == len(states) else f"{point.state} ({k}/{len(states)})"
+    return f"{text}?" if point.known and not point.decided else text
 
 
 def summary_table(df: pd.DataFrame) -> str:
@@ -25,12 +27,18 @@ def summary_table(df: pd.DataFrame) -> str:
     if not ok.empty:
         lines.append("states: " + ", ".join(
             f"{s} {n}" for s, n in ok.state.value_counts().sort_index().items()))
-        states = ok.sort_values("replicate", kind="stable").groupby([ETA, G])["state"].agg(
-            _cell)
+        points = point_decisions(df).set_index([ETA, G])
+        points["known"] = ok.groupby([ETA, G]).margin.apply(lambda m: m.notna().any()) \
+            if "margin" in ok else False
+        states = pd.Series({key: _cell(points.loc[key], sub.state)
+                            for key, sub in ok.groupby([ETA, G])})
+        states.index.names = [ETA, G]
         grid = states.unstack(G).sort_index(ascending=False).fillna("-")
         grid.index = [f"eta={v:g}" for v in grid.index]
         grid.columns = [f"g={v:g}" for v in grid.columns]
         lines.append(grid.to_string())
+        lines.append("(k/n): k of n replicates in that state on their own; ?: not decided "
+                     "(docs/states.md#decided-states)")
         cols = ["rate_hz", "cv_isi", "chi", "osc_freq_hz", "run_s", "total_s"]
         lines.append(ok[[G, ETA, "replicate", "state", *cols]].to_string(
             index=False, float_format=lambda v: f"{v:.3g}"))
@@ -45,14 +53,22 @@ def summary_table(df: pd.DataFrame) -> str:
 def analyse(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> None:
     """Print the table, draw the figures and, with ``with_theory``, write and print the
     agreement with Brunel's theory for the simulated network."""
-    from analysis.agreement import write_agreement
+    import pyarrow as pa
+
+    from analysis.agreement import plane_boundaries, write_agreement
     from analysis.figures import draw_figures
+    from sweep.rundir import RunDir
+    from sweep.storage import write_parquet
 
     print(summary_table(df))
     if not len(df):
         return
     for path in draw_figures(df, run_dir, with_theory):
         print(f"wrote {path}")
+    found = plane_boundaries(df, run_dir)
+    if found is not None:  # the brackets, now with where each lies and its interval
+        table = pa.Table.from_pandas(found, preserve_index=False)
+        print(f"wrote {write_parquet(table, RunDir(run_dir).boundaries)}")
     if with_theory and (df.status == "ok").any():
         try:
             text = write_agreement(df, run_dir)

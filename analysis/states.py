@@ -7,8 +7,7 @@ in docs/states.md and the values in ``conf/analysis/default.yaml``.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 
 from sweep.config import AnalysisConfig
 
@@ -34,26 +33,109 @@ def classify(rate_hz: float, cv_isi: float, osc_freq_hz: float, env_cv: float,
     return "SI-fast" if osc_freq_hz >= th.f_fast else "SI-slow"
 
 
-def majority_state(states: Iterable[str | None]) -> str | None:
-    """A point's state over its replicates, given in replicate order.
+def margin(rate_hz: float, rate_se: float, cv_isi: float, cv_isi_se: float,
+           env_cv: float, env_cv_se: float, th: AnalysisConfig) -> float:
+    """How surely ``classify`` decided: the smallest distance, in standard errors,
+    from a measure the decision used to its threshold,
 
-    Parameters
-    ----------
-    states : iterable of str or None
-        Each replicate's state, lowest replicate index first; None for a replicate
-        that failed.
+        m = min_k |x_k - threshold_k| / SE_k,
+
+    over the rate (quiescent or not) and, for an active point, the envelope CV
+    (synchronous or not) and the CV of ISIs (regular or not). A measure that is NaN
+    (no rhythm, too few intervals) has no threshold to be near and does not enter;
+    a zero SE gives an infinite distance unless the measure sits on its threshold;
+    an unknown (NaN) SE gives a NaN margin. The rhythm's frequency (SI-fast or
+    SI-slow) does not enter: in Brunel's plane the two SI states never touch."""
+    terms = [(rate_hz, rate_se, th.quiescent_rate)]
+    if rate_hz >= th.quiescent_rate:
+        terms += [(env_cv, env_cv_se, th.sync_env_cv), (cv_isi, cv_isi_se, th.cv_regular)]
+    out = math.inf
+    for x, se, threshold in terms:
+        if math.isnan(x):
+            continue
+        if math.isnan(se):
+            return float("nan")
+        gap = abs(x - threshold)
+        out = min(out, gap / se if se > 0 else (math.inf if gap > 0 else 0.0))
+    return out
+
+
+# Each statistic that has a standard error, and the column that holds it.
+STANDARD_ERRORS = {"rate_hz": "rate_se", "cv_isi": "cv_isi_se", "env_cv": "env_cv_se"}
+# What a point's decision reads of each realization (``pool``, ``point_decision``).
+MEASURES = (*STANDARD_ERRORS, *STANDARD_ERRORS.values(), "osc_freq_hz")
+
+
+def pool(realizations: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The evidence of several realizations (seeds) of a point as one: each measure's
+    mean over the realizations where it is finite, x = (1/n) sum_r x_r, and its
+    standard error SE = sqrt(sum_r SE_r^2) / n over the same n (NaN if any of
+    them is unknown)."""
+    out: dict[str, float] = {}
+    for name in (*STANDARD_ERRORS, "osc_freq_hz"):
+        se_name = STANDARD_ERRORS.get(name)
+        values = [(r[name], r[se_name] if se_name else math.nan)
+                  for r in realizations if not math.isnan(r[name])]
+        out[name] = math.fsum(v for v, _ in values) / len(values) if values else math.nan
+        if se_name:
+            out[se_name] = (math.sqrt(math.fsum(se ** 2 for _, se in values)) / len(values)
+                            if values else math.nan)
+    return out
+
+
+def point_decision(realizations: Sequence[Mapping[str, float] | None], th: AnalysisConfig,
+                   z: float) -> tuple[str | None, bool, float]:
+    """A point's state from all its realizations: ``classify`` of their pooled measures
+    (``pool``), decided when the pooled ``margin`` is at least ``z`` standard errors.
+    Each seed shrinks the standard errors by about sqrt(n), so more seeds decide a
+    point that lies off its threshold, however little. Failed realizations (None) are
+    left out.
 
     Returns
     -------
-    str or None
-        The state seen most often among the replicates that finished. A tie goes to
-        the tied state seen first (at the lowest replicate index), so that more seeds
-        overturn a one-seed result only by a strict majority. Failed replicates are
-        left out; None when no replicate finished.
+    (state, decided, margin) : (str or None, bool, float)
+        State None (and not decided) when no realization finished; the margin NaN
+        when a standard error is unknown (a part from before they were recorded).
     """
-    finished = [s for s in states if s is not None]
+    finished = [r for r in realizations if r is not None]
     if not finished:
+        return None, False, math.nan
+    m = pool(finished)
+    state = classify(m["rate_hz"], m["cv_isi"], m["osc_freq_hz"], m["env_cv"], th)
+    distance = margin(m["rate_hz"], m["rate_se"], m["cv_isi"], m["cv_isi_se"], m["env_cv"],
+                      m["env_cv_se"], th)
+    return state, distance >= z, distance
+
+
+# The theory's line between two simulated states (either way round).
+_LINE_BETWEEN = {frozenset((state, other)): line
+                 for line, state in (("SR", "SR"), ("SI-fast", "SI-fast"), ("SI-slow", "SI-slow"))
+                 for other in ("AI", "AR")}
+
+
+def line_between(a: str, b: str) -> str | None:
+    """The theoretical line that a transition from state ``a`` to ``b`` should lie on:
+    onset for quiescent against any active state; None where the theory has none."""
+    if a != b and "quiescent" in (a, b):
+        return "onset"
+    return _LINE_BETWEEN.get(frozenset((a, b)))
+
+
+_SYNCHRONOUS, _REGULAR = {"SR", "SI-fast", "SI-slow"}, {"SR", "AR"}
+
+
+def separating_measure(a: str, b: str) -> tuple[str, str] | None:
+    """The statistic whose threshold ``classify`` uses to tell state ``a`` from ``b``,
+    and the threshold's name in ``AnalysisConfig``: the rate against quiescence, else
+    the envelope CV where one is synchronous and the other not, else the CV of ISIs
+    where one is regular; None for SI-fast against SI-slow (the rhythm's frequency,
+    which has no standard error)."""
+    if a == b:
         return None
-    counts = Counter(finished)
-    top = max(counts.values())
-    return next(s for s in finished if counts[s] == top)
+    if "quiescent" in (a, b):
+        return "rate_hz", "quiescent_rate"
+    if (a in _SYNCHRONOUS) != (b in _SYNCHRONOUS):
+        return "env_cv", "sync_env_cv"
+    if (a in _REGULAR) != (b in _REGULAR):
+        return "cv_isi", "cv_regular"
+    return None

@@ -31,11 +31,81 @@ def mean_rate(times: np.ndarray, ids: np.ndarray, n_neurons: int,
     return times.size / (n_neurons * (t_stop - t_start) * MS)
 
 
+def block_jackknife_se(leave_one_out: np.ndarray) -> float:
+    """Standard error of a statistic from its K leave-one-block-out estimates
+    theta_(j) (the statistic recomputed without block j of the window):
+
+        SE = sqrt((K - 1) / K * sum_j (theta_(j) - mean_j theta_(j))^2).
+
+    Contiguous blocks longer than the signal's correlation time make the blocks
+    nearly independent, so this is the spread one realization's statistic would show
+    over repeated realizations of the same window length (Efron & Stein's jackknife,
+    applied to blocks as for time series; validated against seeds in
+    docs/states.md). NaN if fewer than two estimates are finite."""
+    theta = np.asarray(leave_one_out, dtype=float)
+    theta = theta[np.isfinite(theta)]
+    k = theta.size
+    if k < 2:
+        return float("nan")
+    return float(np.sqrt((k - 1) / k * np.sum((theta - theta.mean()) ** 2)))
+
+
+def _blocks(times: np.ndarray, t_start: float, t_stop: float, n_blocks: int) -> np.ndarray:
+    """The block (0..n_blocks-1) of each time in [t_start, t_stop), equal lengths."""
+    b = ((times - t_start) * n_blocks / (t_stop - t_start)).astype(np.int64)
+    return np.clip(b, 0, n_blocks - 1)
+
+
+def mean_rate_se(times: np.ndarray, ids: np.ndarray, n_neurons: int,
+                 t_start: float, t_stop: float, n_blocks: int) -> float:
+    """Standard error of ``mean_rate`` by the block jackknife: the rate without
+    block j is nu_(j) = (n - n_j) / (n_neurons * (T - T / K)), n_j the spikes in
+    block j of K equal blocks of the window of length T."""
+    times, _ = _window(times, ids, t_start, t_stop)
+    per_block = np.bincount(_blocks(times, t_start, t_stop, n_blocks), minlength=n_blocks)
+    rest = (t_stop - t_start) * (1 - 1 / n_blocks)
+    return block_jackknife_se((times.size - per_block) / (n_neurons * rest * MS))
+
+
 def silent_fraction(times: np.ndarray, ids: np.ndarray, n_neurons: int,
                     t_start: float, t_stop: float) -> float:
     """Fraction of neurons with no spike in the window."""
     _, ids = _window(times, ids, t_start, t_stop)
     return 1.0 - np.unique(ids).size / n_neurons
+
+
+def _isis(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every inter-spike interval in the window: (interval, its neuron, its end time)."""
+    times, ids = _window(times, ids, t_start, t_stop)
+    order = np.lexsort((times, ids))
+    times, ids = times[order], ids[order]
+    same = ids[1:] == ids[:-1]
+    return np.diff(times)[same], ids[1:][same], times[1:][same]
+
+
+def _moments(isi: np.ndarray, inverse: np.ndarray, bins: np.ndarray, n_bins: int
+             ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Per neuron its mean interval c, and per (neuron, bin) the count, sum and sum of
+    squares of the intervals' deviations from c (centred, so that a variance of nearly
+    equal intervals does not cancel to rounding noise)."""
+    n = inverse.max() + 1
+    centre = np.bincount(inverse, weights=isi) / np.bincount(inverse)
+    d = isi - centre[inverse]
+    flat = inverse * n_bins + bins
+    return centre, [np.bincount(flat, weights=d ** p, minlength=n * n_bins).reshape(n, n_bins)
+                    for p in (0, 1, 2)]
+
+
+def _mean_cv(centre: np.ndarray, count: np.ndarray, total: np.ndarray,
+             squares: np.ndarray, min_isis: int) -> tuple[float, int]:
+    """Mean CV over neurons from per-neuron centred moments (``_moments``)."""
+    ok = count >= min_isis
+    if not ok.any():
+        return float("nan"), 0
+    shift = total[ok] / count[ok]
+    var = np.maximum(squares[ok] / count[ok] - shift ** 2, 0.0)
+    return float(np.mean(np.sqrt(var) / (centre[ok] + shift))), int(ok.sum())
 
 
 def cv_isi(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float,
@@ -48,20 +118,27 @@ def cv_isi(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float,
     """
     if min_isis < 2:
         raise ValueError(f"min_isis={min_isis}: need at least 2 intervals for a std")
-    times, ids = _window(times, ids, t_start, t_stop)
-    order = np.lexsort((times, ids))
-    times, ids = times[order], ids[order]
-    same = ids[1:] == ids[:-1]
-    isi, owner = np.diff(times)[same], ids[1:][same]
+    isi, owner, _ = _isis(times, ids, t_start, t_stop)
     if isi.size == 0:
         return float("nan"), 0
-    _, inverse, counts = np.unique(owner, return_inverse=True, return_counts=True)
-    mean = np.bincount(inverse, weights=isi) / counts
-    var = np.bincount(inverse, weights=(isi - mean[inverse]) ** 2) / counts
-    ok = counts >= min_isis
-    if not ok.any():
-        return float("nan"), 0
-    return float(np.mean(np.sqrt(var[ok]) / mean[ok])), int(ok.sum())
+    _, inverse = np.unique(owner, return_inverse=True)
+    centre, sums = _moments(isi, inverse, np.zeros(isi.size, dtype=np.int64), 1)
+    return _mean_cv(centre, *(x[:, 0] for x in sums), min_isis)
+
+
+def cv_isi_se(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: float,
+              min_isis: int, n_blocks: int) -> float:
+    """Standard error of ``cv_isi`` by the block jackknife: the mean CV recomputed
+    without the intervals that end in block j, for each of K equal blocks."""
+    isi, owner, end = _isis(times, ids, t_start, t_stop)
+    if isi.size == 0:
+        return float("nan")
+    _, inverse = np.unique(owner, return_inverse=True)
+    centre, sums = _moments(isi, inverse, _blocks(end, t_start, t_stop, n_blocks), n_blocks)
+    totals = [x.sum(axis=1) for x in sums]
+    return block_jackknife_se([
+        _mean_cv(centre, *(t - x[:, j] for t, x in zip(totals, sums, strict=True)),
+                 min_isis)[0] for j in range(n_blocks)])
 
 
 def chi_vm(vm: np.ndarray) -> float:
@@ -197,18 +274,11 @@ def spike_coherence(times: np.ndarray, ids: np.ndarray, t_start: float, t_stop: 
     return freqs, np.where(individual > 0, kappa, np.nan)
 
 
-def envelope_cv(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: float,
-                edge_ms: float = 50.0) -> float:
-    """How steady a rhythm is: the coefficient of variation of the amplitude envelope
-    (Hilbert transform) of ``signal`` band-passed to f_peak (1 +- rel_band), with
-    ``edge_ms`` dropped at each end for the filter's transients.
-
-    Gaussian fluctuations in any narrow band, such as a stable network's noise
-    amplified near a resonance, have a Rayleigh-distributed envelope: CV
-    sqrt(4/pi - 1) = 0.523, whatever their power. A sinusoid of power A^2/2 in
-    Gaussian noise of power s^2 has a Rice envelope whose CV falls with
-    K = A^2 / (2 s^2): 0.47 at K = 1, 0.40 at K = 2, 0.32 at K = 4, 0 for a pure
-    oscillation. NaN if f_peak is not a frequency the band fits under Nyquist."""
+def envelope(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: float,
+             edge_ms: float = 50.0) -> np.ndarray | None:
+    """The amplitude envelope (Hilbert transform) of ``signal`` band-passed to
+    f_peak (1 +- rel_band), with ``edge_ms`` dropped at each end for the filter's
+    transients; None if f_peak is not a frequency the band fits under Nyquist."""
     from scipy import signal as sig
 
     nyquist = 0.5 / (bin_ms * MS)
@@ -216,8 +286,40 @@ def envelope_cv(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: floa
     x = np.asarray(signal, dtype=float)
     edge = round(edge_ms / bin_ms)
     if not (0 < rel_band < 1 and 0 < low < high) or x.size <= 2 * edge + 2:
-        return float("nan")
+        return None
     sos = sig.butter(2, [low, high], btype="bandpass", fs=2 * nyquist, output="sos")
-    envelope = np.abs(sig.hilbert(sig.sosfiltfilt(sos, x - x.mean())))[edge:x.size - edge]
-    mean = envelope.mean()
-    return float(envelope.std() / mean) if mean > 0 else float("nan")
+    return np.abs(sig.hilbert(sig.sosfiltfilt(sos, x - x.mean())))[edge:x.size - edge]
+
+
+def _cv(x: np.ndarray) -> float:
+    mean = x.mean()
+    return float(x.std() / mean) if mean > 0 else float("nan")
+
+
+def envelope_cv(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: float,
+                edge_ms: float = 50.0) -> float:
+    """How steady a rhythm is: the coefficient of variation std(E) / mean(E) of the
+    amplitude envelope E of ``signal`` band-passed to f_peak (1 +- rel_band)
+    (``envelope``).
+
+    Gaussian fluctuations in any narrow band, such as a stable network's noise
+    amplified near a resonance, have a Rayleigh-distributed envelope: CV
+    sqrt(4/pi - 1) = 0.523, whatever their power. A sinusoid of power A^2/2 in
+    Gaussian noise of power s^2 has a Rice envelope whose CV falls with
+    K = A^2 / (2 s^2): 0.47 at K = 1, 0.40 at K = 2, 0.32 at K = 4, 0 for a pure
+    oscillation. NaN if f_peak is not a frequency the band fits under Nyquist."""
+    env = envelope(signal, bin_ms, f_peak, rel_band, edge_ms)
+    return float("nan") if env is None else _cv(env)
+
+
+def envelope_cv_se(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: float,
+                   n_blocks: int, edge_ms: float = 50.0) -> float:
+    """Standard error of ``envelope_cv`` by the block jackknife: the CV of the
+    envelope without its j-th of K equal contiguous blocks. NaN where
+    ``envelope_cv`` is."""
+    env = envelope(signal, bin_ms, f_peak, rel_band, edge_ms)
+    if env is None or env.size < 2 * n_blocks:
+        return float("nan")
+    parts = np.array_split(env, n_blocks)
+    return block_jackknife_se([_cv(np.concatenate(parts[:j] + parts[j + 1:]))
+                               for j in range(n_blocks)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis import stats
-from analysis.states import classify
+from analysis.states import classify, margin
 from sweep.config import AnalysisConfig, Config
 
 STATISTICS: dict[str, type] = {
@@ -25,8 +25,18 @@ STATISTICS: dict[str, type] = {
     "env_cv": float,  # stats.envelope_cv
     "coherence": float,  # stats.spike_coherence at osc_freq_hz
     "silent_frac": float,  # stats.silent_fraction
+    "rate_se": float,  # stats.mean_rate_se
+    "cv_isi_se": float,  # stats.cv_isi_se
+    "env_cv_se": float,  # stats.envelope_cv_se
     "state": str,  # analysis.states.classify
+    "margin": float,  # analysis.states.margin
 }
+
+# The block jackknife's blocks per analysis window (stats.block_jackknife_se): 8
+# blocks of Brunel's 1-s window are 125 ms, longer than the envelope's correlation
+# time in every state (about 1 / (0.6 f_peak): 80 ms at SI-slow's 20 Hz, 10 ms at
+# SI-fast's 160 Hz). A constant, not a setting, so that point ids stay as they were.
+BLOCKS = 8
 
 
 def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
@@ -45,6 +55,10 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
     freqs, power = stats.power_spectrum(pop, th.pop_bin, th.welch_segment)
     f_peak, p_peak = stats.oscillation(freqs, power, th.f_min)
     env_cv = stats.envelope_cv(pop, th.pop_bin, f_peak, th.rhythm_band)
+    ses = {"rate_se": stats.mean_rate_se(*args, n_neurons, t_start, t_stop, BLOCKS),
+           "cv_isi_se": stats.cv_isi_se(*args, t_start, t_stop, th.cv_min_isis, BLOCKS),
+           "env_cv_se": stats.envelope_cv_se(pop, th.pop_bin, f_peak, th.rhythm_band,
+                                             BLOCKS)}
     sample = np.isin(spike_ids, np.linspace(0, n_neurons - 1, th.coherence_neurons).astype(int))
     f_coh, kappa = stats.spike_coherence(spike_times[sample], spike_ids[sample], t_start,
                                          t_stop, th.pop_bin, th.welch_segment)
@@ -61,7 +75,10 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
         "env_cv": env_cv,
         "coherence": coherence,
         "silent_frac": stats.silent_fraction(*args, n_neurons, t_start, t_stop),
+        **ses,
         "state": classify(rate, cv, f_peak, env_cv, th),
+        "margin": margin(rate, ses["rate_se"], cv, ses["cv_isi_se"], env_cv,
+                         ses["env_cv_se"], th),
     }
     if out.keys() != STATISTICS.keys():
         raise KeyError(f"statistics {sorted(out.keys() ^ STATISTICS.keys())}: computed but "

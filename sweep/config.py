@@ -100,16 +100,30 @@ class RefineConfig:
 
 
 @dataclass
+class ConfidenceConfig:
+    """More seeds where a point is undecided (``sweep.refine.extra_seeds``): a
+    replicate is decided when its decision margin (``analysis.states.margin``) is at
+    least ``z`` standard errors; a point whose decided replicates have no strict
+    majority gets one more seed per round, up to ``max_replicates``."""
+
+    on: bool = False
+    z: float = 2.0  # standard errors between a measure and its threshold
+    max_replicates: int = 5  # seeds per point at most, the grid's own included
+
+
+@dataclass
 class GridConfig:
     """Points of a sweep: ``points`` (partial configs, default one empty point) crossed
     with every axis in ``axes`` and with ``replicates`` seeds. ``axes`` is nested like
     the config; a leaf is a list of values or "start:stop:step" (stop included).
-    ``refine``: rounds that add points where the states change."""
+    ``refine``: rounds that add points where the states change; ``confidence``:
+    rounds that add seeds where a point is undecided."""
 
     axes: dict[str, Any] = field(default_factory=dict)
     points: list[Any] = field(default_factory=list)
     replicates: int = 1
     refine: RefineConfig = field(default_factory=RefineConfig)
+    confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
 
 
 @dataclass

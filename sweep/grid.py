@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -137,6 +138,12 @@ def expand(cfg: Config) -> list[Point]:
     if len(partials) * len(combos) * grid.replicates > MAX_POINTS:
         raise ConfigError(f"grid: more than {MAX_POINTS} points")
     _check_refine(grid, axes)
+    c = grid.confidence
+    if not (math.isfinite(c.z) and c.z > 0):
+        raise ConfigError(f"grid.confidence.z={c.z}: must be a finite number > 0")
+    if c.max_replicates < grid.replicates:
+        raise ConfigError(f"grid.confidence.max_replicates={c.max_replicates}: must be at "
+                          f"least grid.replicates={grid.replicates}")
     return points_at(cfg, [{**partial, **dict(zip(axes, combo, strict=True))}
                            for partial in partials for combo in combos])
 
@@ -174,16 +181,20 @@ def refine_steps(cfg: Config) -> dict[str, float]:
 
 def points_at(cfg: Config, settings: list[dict[str, Any]]) -> list[Point]:
     """The points of ``settings`` (each a dict of swept keys and values) with
-    ``cfg.grid.replicates`` seeds each, in order; every point validated."""
+    ``cfg.grid.replicates`` seeds each, or the one its ``replicate`` key names, in
+    order; every point validated."""
     base = OmegaConf.structured(dataclasses.replace(cfg, grid=GridConfig(), run=RunConfig()))
     points, seen = [], set()
     for params in settings:
+        params = dict(params)
+        replicates = ([params.pop("replicate")] if "replicate" in params
+                      else range(cfg.grid.replicates))
         try:  # base is on the schema already: no key check, no merge per point
             resolved = typed_config(base.copy(), params)
         except ConfigError as err:
             where = ", ".join(f"{k}={v}" for k, v in params.items())
             raise ConfigError(f"{err} (grid point {where})") from None
-        for r in range(cfg.grid.replicates):
+        for r in replicates:
             point = make_point(resolved, params, r)
             if point.point_id not in seen:  # e.g. the same value listed twice
                 seen.add(point.point_id)

@@ -1,7 +1,9 @@
-"""Adaptive refinement of a grid where the states change (``grid.refine``).
+"""Adaptive sampling: refinement of a grid where the states change (``grid.refine``)
+and more seeds where a point is undecided (``grid.confidence``).
 
 A round's result is a set of points, each a dict of swept settings with a state
-(the most frequent over its replicates; ``None`` for a point that failed). Along
+(from the pooled measures of its replicates, ``analysis.states.point_decision``;
+``None`` for a point none of whose replicates finished). Along
 each refined axis, points that agree on every other setting form a line; on it,
 two adjacent points are neighbours when they are at most the grid's own step apart
 (farther apart, unsampled ground lies between them). Every two neighbours whose
@@ -18,9 +20,12 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from analysis.states import majority_state
+from analysis.states import point_decision
+from sweep.config import AnalysisConfig
 
 Params = dict[str, Any]
+Measures = dict[str, float]  # a realization's analysis.states.MEASURES
+Evidence = tuple[Params, "Measures | None"]  # a replicate's params and measures (None: failed)
 
 
 def _key(params: Params, skip: str) -> tuple:
@@ -32,14 +37,39 @@ def point_key(params: Params) -> tuple:
     return _key(params, "replicate")
 
 
-def point_states(rows: Iterable[tuple[Params, str | None]]) -> dict[tuple, str | None]:
-    """One state per point (``point_key``) over its replicates
-    (``analysis.states.majority_state``); ``None`` if none of them finished."""
-    seen: dict[tuple, list[tuple[int, str | None]]] = defaultdict(list)
-    for params, state in rows:
-        seen[point_key(params)].append((params.get("replicate", 0), state))
-    return {k: majority_state(s for _, s in sorted(reps, key=lambda r: r[0]))
-            for k, reps in seen.items()}
+def _by_point(rows: Iterable[Evidence]) -> dict[tuple, list[tuple[int, Measures | None]]]:
+    """Each point's (replicate, measures), in replicate order."""
+    seen: dict[tuple, list[tuple[int, Measures | None]]] = defaultdict(list)
+    for params, measures in rows:
+        seen[point_key(params)].append((params.get("replicate", 0), measures))
+    return {k: sorted(reps, key=lambda r: r[0]) for k, reps in seen.items()}
+
+
+def point_decisions(rows: Iterable[Evidence], th: AnalysisConfig, z: float
+                    ) -> dict[tuple, tuple[str | None, bool]]:
+    """(state, decided) per point (``point_key``) from all its replicates
+    (``analysis.states.point_decision``); state None if none of them finished."""
+    return {k: point_decision([m for _, m in reps], th, z)[:2]
+            for k, reps in _by_point(rows).items()}
+
+
+def point_states(rows: Iterable[Evidence], th: AnalysisConfig, z: float
+                 ) -> dict[tuple, str | None]:
+    """One state per point (``point_key``): ``point_decisions`` without the flag."""
+    return {k: state for k, (state, _) in point_decisions(rows, th, z).items()}
+
+
+def extra_seeds(rows: Iterable[Evidence], th: AnalysisConfig, z: float,
+                max_replicates: int) -> list[Params]:
+    """The next round of ``grid.confidence``: one more replicate (the next index) of
+    every point that is not decided (``point_decisions``) and has fewer than
+    ``max_replicates`` replicates, failed ones included (a point that keeps failing
+    does not get seeds forever)."""
+    rows = list(rows)
+    decisions = point_decisions(rows, th, z)
+    return [{**dict(key), "replicate": reps[-1][0] + 1}
+            for key, reps in _by_point(rows).items()
+            if not decisions[key][1] and len(reps) < max_replicates]
 
 
 def _midpoint(a: float, b: float) -> float:

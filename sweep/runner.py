@@ -34,7 +34,14 @@ from sweep.claims import Claim, claim, release_all, tidy
 from sweep.cli import EXIT_ENVIRONMENT, RunEnvironmentError
 from sweep.config import Config, RunConfig, cores
 from sweep.grid import Point, expand, points_at, refine_steps
-from sweep.refine import boundaries, next_round, point_key, point_states
+from sweep.refine import (
+    Evidence,
+    boundaries,
+    extra_seeds,
+    next_round,
+    point_key,
+    point_states,
+)
 from sweep.rundir import RunDir
 from sweep.storage import (
     MEASURED,
@@ -44,7 +51,7 @@ from sweep.storage import (
     git_commit,
     now,
     part_error,
-    part_state,
+    part_measures,
     part_status,
     write_part,
 )
@@ -291,13 +298,30 @@ def _run_round(points: list[Point], run_dir: Path, cfg: Config, label: str) -> C
     return run_points(todo, run_dir, cfg.run)
 
 
+def evidence(run_dir: Path, rounds: dict[str, tuple[Point, int]]) -> list[Evidence]:
+    """Each point's (params, measures) from its part (``part_measures``)."""
+    return [(p.params, part_measures(run_dir, i)) for i, (p, _) in rounds.items()]
+
+
+def seed_round(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]]
+               ) -> list[Point]:
+    """With ``grid.confidence.on``, one more seed of every undecided point
+    (``sweep.refine.extra_seeds``); none otherwise or once every point is decided or
+    at its cap."""
+    c = cfg.grid.confidence
+    if not c.on:
+        return []
+    return points_at(cfg, extra_seeds(evidence(run_dir, rounds), cfg.analysis, c.z,
+                                      c.max_replicates))
+
+
 def refine_round(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]],
                  level: int) -> list[Point]:
     """After the rounds so far (``rounds``: point id -> (point, its round)), write
     ``boundaries.parquet`` and return the points of round ``level``: the midpoints
     where the states change (``sweep.refine``); none once the refinement is done."""
     refine, steps = cfg.grid.refine, refine_steps(cfg)
-    states = point_states((p.params, part_state(run_dir, i)) for i, (p, _) in rounds.items())
+    states = point_states(evidence(run_dir, rounds), cfg.analysis, cfg.grid.confidence.z)
     first = {}
     for p, r in rounds.values():
         key = point_key(p.params)
@@ -308,20 +332,41 @@ def refine_round(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]
     return points_at(cfg, next_round(states, steps, refine.min_step))
 
 
+def next_points(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]],
+                level: int) -> tuple[list[tuple[Point, int]], bool]:
+    """The next round after ``rounds``, each point with its round number, and whether
+    it adds seeds: more seeds where a point is undecided (each belongs to its point's
+    round), else the midpoints of refinement round ``level``; none once the sweep is
+    complete."""
+    seeds = seed_round(cfg, run_dir, rounds)
+    if seeds:
+        home = {point_key(p.params): r for p, r in rounds.values()}
+        return [(p, home[point_key(p.params)]) for p in seeds], True
+    if not cfg.grid.refine.on:
+        return [], False
+    return [(p, level) for p in refine_round(cfg, run_dir, rounds, level)], False
+
+
 def run_grid(cfg: Config, run_dir: Path) -> Counter:
-    """Expand the grid, skip the points already done in ``run_dir``, run the rest; then,
-    with ``grid.refine`` on, rounds of midpoints where the states change, each round
-    only its new points (resumed the same way), and ``boundaries.parquet``."""
+    """Expand the grid, skip the points already done in ``run_dir``, run the rest; then
+    rounds until the sweep is complete (``next_points``): with ``grid.confidence`` on,
+    more seeds of undecided points; with ``grid.refine`` on, midpoints where the states
+    change (and ``boundaries.parquet``). Each round runs only its new points, resumed
+    the same way."""
     points = expand(cfg)
-    on = cfg.grid.refine.on
-    counts = _run_round(points, run_dir, cfg, "round 0: " if on else "")
+    adaptive = cfg.grid.refine.on or cfg.grid.confidence.on
+    counts = _run_round(points, run_dir, cfg, "round 0: " if adaptive else "")
     rounds = {p.point_id: (p, 0) for p in points}
     level = 1
-    while on and not counts["interrupted"] and (
-            points := refine_round(cfg, run_dir, rounds, level)):
-        counts += _run_round(points, run_dir, cfg, f"round {level}: ")
-        rounds.update({p.point_id: (p, level) for p in points})
-        level += 1
+    while adaptive and not counts["interrupted"]:
+        planned, seeds = next_points(cfg, run_dir, rounds, level)
+        if not planned:
+            break
+        label = (f"round {max(r for _, r in planned)}, more seeds: " if seeds
+                 else f"round {level}: ")
+        counts += _run_round([p for p, _ in planned], run_dir, cfg, label)
+        rounds.update({p.point_id: (p, r) for p, r in planned})
+        level += 0 if seeds else 1
     return counts
 
 

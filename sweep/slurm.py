@@ -8,9 +8,10 @@ submits it (``--dry-run``: only writes them). Each task runs ``python -m sweep.s
 RUN_DIR``: the points of its shard that are not done, each in its own process as in a
 local sweep, writing parts into the run directory. With the array goes a small
 "next" job that starts when every task has ended (``afterany``) and runs ``advance``:
-with ``grid.refine`` on, it writes ``boundaries.parquet`` and submits the next round
-(the midpoints where the states change, ``sweep.refine``) as a new array with its own
-next job; then it gathers the dataset, its figures and its agreement report
+with ``grid.confidence`` or ``grid.refine`` on, it submits the next round (more seeds
+of undecided points, or the midpoints where the states change and
+``boundaries.parquet``, ``sweep.runner.next_points``) as a new array with its own next
+job; then it gathers the dataset, its figures and its agreement report
 (``python -m sweep.gather``), so a run ends with its dataset without a person in the
 loop. ``status RUN_DIR`` counts done, failed and pending points per round (and the
 jobs still queued or running); ``resubmit RUN_DIR`` submits the shards that have
@@ -149,17 +150,20 @@ def max_array_size() -> int:
     return 1001  # Slurm's default
 
 
-def _entries(points: list[Point], level: int) -> list[dict[str, Any]]:
+def _entries(points: list[tuple[Point, int]], seeds: bool) -> list[dict[str, Any]]:
     return [{"point_id": p.point_id, "params": p.params, "round": level,
-             "config": dataclasses.asdict(p.config)} for p in points]
+             "config": dataclasses.asdict(p.config), **({"seeds": True} if seeds else {})}
+            for p, level in points]
 
 
-def add_round(manifest: dict[str, Any], points: list[Point], level: int) -> list[int]:
-    """Append round ``level``'s points and their shards to the manifest; returns the
-    new shards' indices."""
+def add_round(manifest: dict[str, Any], points: list[tuple[Point, int]], seeds: bool = False
+              ) -> list[int]:
+    """Append a round's points (each with its round number; ``seeds``: more seeds of
+    points already planned) and their shards to the manifest; returns the new shards'
+    indices."""
     first, start = len(manifest["points"]), len(manifest["shards"])
     manifest["complete"] = False
-    manifest["points"] += _entries(points, level)
+    manifest["points"] += _entries(points, seeds)
     per_task = manifest["slurm"]["points_per_task"]
     manifest["shards"] += [[first + i for i in shard]
                            for shard in shards(len(points), per_task)]
@@ -178,7 +182,7 @@ def write_submission(cfg: Config, overrides: list[str], composed: DictConfig, ru
         "slurm": dataclasses.asdict(cfg.slurm),
         "points": [], "shards": [], "complete": False,
     }
-    add_round(manifest, points, 0)
+    add_round(manifest, [(p, 0) for p in points])
     rd = RunDir(run_dir)
     rd.slurm_logs.mkdir(parents=True, exist_ok=True)
     write_text(rd.manifest, json.dumps(manifest, indent=1))
@@ -354,11 +358,11 @@ def resubmit(run_dir: Path, dry_run: bool = False) -> str:
 
 def advance(run_dir: Path) -> tuple[int, str]:
     """What a next job does first: once every point of the manifest has a part, plan
-    the next round of a refined sweep (``sweep.runner.refine_round``) and submit it
+    the next round of an adaptive sweep (``sweep.runner.next_points``) and submit it
     with its own next job; when there is none, mark the sweep complete. (exit status,
     message): 1 while points are missing (``resubmit`` re-arms the sweep)."""
     from sweep.config import from_dictconfig
-    from sweep.runner import refine_round
+    from sweep.runner import next_points
 
     with _locked(run_dir):
         manifest = read_manifest(run_dir)
@@ -371,21 +375,23 @@ def advance(run_dir: Path) -> tuple[int, str]:
         from omegaconf import OmegaConf
 
         cfg = from_dictconfig(OmegaConf.load(RunDir(run_dir).slurm_config))
-        level = max(p.get("round", 0) for p in manifest["points"]) + 1
+        level = 1 + max((p.get("round", 0) for p in manifest["points"]
+                         if not p.get("seeds")), default=0)
         points = []
-        if cfg.grid.refine.on:
+        if cfg.grid.refine.on or cfg.grid.confidence.on:
             done = {p["point_id"]: (Point(p["point_id"], p["params"], cfg), p.get("round", 0))
                     for p in manifest["points"]}
-            points = refine_round(cfg, run_dir, done, level)
-            points = [p for p in points if p.point_id not in done]
+            planned, seeds = next_points(cfg, run_dir, done, level)
+            points = [(p, r) for p, r in planned if p.point_id not in done]
         if not points:
             manifest["complete"] = True
             write_text(RunDir(run_dir).manifest, json.dumps(manifest, indent=1))
             return 0, f"complete: {len(states)} points, {states.count('failed')} failed"
-        new = add_round(manifest, points, level)
+        new = add_round(manifest, points, seeds)
         write_text(RunDir(run_dir).manifest, json.dumps(manifest, indent=1))
         submitted = submit_round(run_dir, new, manifest["slurm"]["max_running"])
-        return 0, f"round {level}: {len(points)} points in {len(new)} tasks; {submitted}"
+        what = f"round {level}" if not seeds else f"round {points[0][1]}, more seeds"
+        return 0, f"{what}: {len(points)} points in {len(new)} tasks; {submitted}"
 
 
 def run_task(run_dir: Path, shard: int) -> int:

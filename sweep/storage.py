@@ -17,13 +17,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analysis.states import MEASURES
 from analysis.summary import STATISTICS
 from sweep.claims import tidy
 from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
 from sweep.rundir import RunDir, atomic_write
 
-SCHEMA_VERSION = "3"  # 2: neuron_rule replaces deviation (engine v2); 3: env_cv, coherence
+SCHEMA_VERSION = "4"  # 2: neuron_rule replaces deviation (engine v2); 3: env_cv, coherence;
+# 4: standard errors and the decision margin
 META_KEY = b"brunel_sweep"
 G, ETA = "network.g", "network.eta"  # the columns of the (g, eta) plane
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
@@ -64,6 +66,10 @@ SCHEMA = pa.schema([
     pa.field("neuron_rule", pa.string()),  # sweep.model.NEURON_RULE
     pa.field("spikes_file", pa.string()),
 ], metadata={b"schema_version": SCHEMA_VERSION.encode()})
+
+# Statistics added since schema 3: a part or dataset written before them reads with
+# nulls there (``upgrade``), so that older run directories keep resuming and gathering.
+LATER = ("rate_se", "cv_isi_se", "env_cv_se", "margin")
 
 # What a point's process measures beside its statistics, each a column.
 MEASURED = ("n_spikes", "syn_events", "build_s", "drive_s", "run_s", "neuron_rule")
@@ -106,6 +112,19 @@ def write_part(run_dir: Path, row: dict[str, Any]) -> Path:
                          RunDir(run_dir).part(row["point_id"]))
 
 
+def upgrade(table: pa.Table) -> pa.Table | None:
+    """``table`` in this version's ``SCHEMA``: columns of ``LATER`` that it lacks added
+    as nulls; None if it differs in anything else."""
+    for name in LATER:
+        if name not in table.schema.names:
+            table = table.append_column(SCHEMA.field(name), pa.nulls(table.num_rows,
+                                                                    SCHEMA.field(name).type))
+    if sorted(table.schema.names) != sorted(SCHEMA.names):
+        return None
+    table = table.select(SCHEMA.names)
+    return table if table.schema.equals(SCHEMA, check_metadata=False) else None
+
+
 def _part_values(run_dir: Path, point_id: str, columns: list[str]) -> list[Any] | None:
     """The values of ``columns`` in a point's part; None when it has no readable part."""
     path = RunDir(run_dir).part(point_id)
@@ -124,10 +143,18 @@ def part_status(run_dir: Path, point_id: str) -> str | None:
     return values[0] if values else None
 
 
-def part_state(run_dir: Path, point_id: str) -> str | None:
-    """The state of a point whose part says ok; None if it failed or has no part."""
-    values = _part_values(run_dir, point_id, ["status", "state"])
-    return values[1] if values and values[0] == "ok" else None
+def part_measures(run_dir: Path, point_id: str) -> dict[str, float] | None:
+    """What a point's decision reads of its part (``analysis.states.MEASURES``, NaN
+    where a part predates them); None if it failed or has no readable part."""
+    path = RunDir(run_dir).part(point_id)
+    try:
+        table = upgrade(pq.read_table(path)) if path.exists() else None
+    except (pa.ArrowException, OSError):
+        return None
+    if table is None or table.column("status")[0].as_py() != "ok":
+        return None
+    values = {name: table.column(name)[0].as_py() for name in MEASURES}
+    return {k: float("nan") if v is None else float(v) for k, v in values.items()}
 
 
 def error_line(error: str | None, default: str = "no error recorded") -> str:
@@ -209,10 +236,11 @@ def gather(run_dir: Path) -> Gathered:
         except (pa.ArrowException, OSError) as err:
             incompatible.append(f"{path.name}: unreadable ({err})")
             continue
-        if not table.schema.equals(SCHEMA, check_metadata=False):
+        upgraded = upgrade(table)
+        if upgraded is None:
             incompatible.append(f"{path.name}: {_schema_difference(table.schema)}")
             continue
-        tables.append(table)
+        tables.append(upgraded.replace_schema_metadata(SCHEMA.metadata))
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     order = [(G, "ascending"), (ETA, "ascending")]
     order += [(f.name, "ascending") for f in SCHEMA if f.name.split(".")[0] in POINT_GROUPS]
@@ -262,7 +290,26 @@ def load(dataset: Path) -> tuple[Any, dict]:
 
     path = Path(dataset)
     path = path if path.is_file() else RunDir(path).results
-    table = pq.read_table(path, schema=SCHEMA)
+    table = upgrade(pq.read_table(path))
+    if table is None:
+        raise ValueError(f"{path}: {_schema_difference(pq.read_schema(path))}")
     raw = pq.read_schema(path).metadata or {}
     meta = json.loads(raw.get(META_KEY, b"{}"))
-    return pd.DataFrame(table.to_pandas()), meta
+    df = pd.DataFrame(table.to_pandas())
+    z = _confidence_z(meta.get("run_config"))
+    if z is not None:
+        df.attrs["confidence_z"] = z
+    return df, meta
+
+
+def _confidence_z(run_config: str | None) -> float | None:
+    """``grid.confidence.z`` of a run's composed config text, if it sets one."""
+    if not run_config:
+        return None
+    from omegaconf import OmegaConf
+
+    try:
+        z = OmegaConf.select(OmegaConf.create(run_config), "grid.confidence.z")
+    except Exception:  # provenance text from another version: no z, the default applies
+        return None
+    return float(z) if isinstance(z, (int, float)) else None

@@ -22,7 +22,7 @@ LAYERS = {
         "sweep.claims",
         "sweep.runner", "sweep.slurm"],
     # reading datasets for analysis and figures
-    3: ["analysis.agreement", "analysis.figures", "analysis.overview"],
+    3: ["analysis.agreement", "analysis.boundaries", "analysis.figures", "analysis.overview"],
     # entry points
     4: ["sweep.__main__", "sweep.gather", "sweep.api", "sweep.bench", "sweep.reference",
         "analysis.__main__", "analysis.fig2", "analysis.windows"],

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sweep.config import AnalysisConfig
 from sweep.refine import next_round, point_states, transitions
 from sweep.storage import load
 from tests.helpers import ROOT, TINY, running_workers, stable, sweep, wait_until
@@ -22,9 +23,27 @@ from tests.helpers import ROOT, TINY, running_workers, stable, sweep, wait_until
 G, ETA = "network.g", "network.eta"
 
 
+_SIGNATURE = {"quiescent": (0.0, 0.5, 0.6), "SR": (300.0, 0.1, 0.01), "AR": (300.0, 0.1, 0.6),
+              "AI": (20.0, 0.8, 0.6), "SI-fast": (40.0, 0.8, 0.2)}  # rate, CV, envelope CV
+
+
+def _measures(state: str | None) -> dict | None:
+    """Measures that ``classify`` reads as ``state``, far from every threshold."""
+    if state is None:
+        return None
+    rate, cv, env = _SIGNATURE[state]
+    return {"rate_hz": rate, "rate_se": 0.01, "cv_isi": cv, "cv_isi_se": 0.01,
+            "env_cv": env, "env_cv_se": 0.01, "osc_freq_hz": 160.0}
+
+
+def _states(rows) -> dict:
+    """``point_states`` of (params, state) rows."""
+    return point_states(((p, _measures(s)) for p, s in rows), AnalysisConfig(), 2.0)
+
+
 def _map(gs, etas, state_of) -> dict:
     rows = [({G: g, ETA: e, "replicate": 0}, state_of(g, e)) for g in gs for e in etas]
-    return point_states(rows)
+    return _states(rows)
 
 
 def _refine(states, steps, min_step, rounds=10, state_of=None):
@@ -33,7 +52,7 @@ def _refine(states, steps, min_step, rounds=10, state_of=None):
         new = next_round(states, steps, min_step)
         if not new:
             return states, r
-        states = {**states, **point_states(
+        states = {**states, **_states(
             [({**p, "replicate": 0}, state_of(p[G], p[ETA])) for p in new])}
     return states, rounds
 
@@ -67,16 +86,16 @@ def test_a_diagonal_boundary_is_refined_along_both_axes_and_only_there():
     assert len(states) < 0.5 * uniform
 
 @pytest.mark.fast
-def test_failed_points_make_no_neighbours_and_replicates_vote():
-    rows = [({G: 3.0, ETA: 1.0, "replicate": r}, s) for r, s in enumerate(["SR", "AI", "SR"])]
+def test_failed_points_make_no_neighbours_and_failed_replicates_are_left_out():
+    rows = [({G: 3.0, ETA: 1.0, "replicate": r}, s) for r, s in enumerate(["SR", None, "SR"])]
     rows += [({G: 4.0, ETA: 1.0, "replicate": 0}, "AI"), ({G: 5.0, ETA: 1.0, "replicate": 0}, None)]
-    states = point_states(rows)
+    states = _states(rows)
     assert states[((ETA, 1.0), (G, 3.0))] == "SR"
     assert [p[G] for p in next_round(states, {G: 1.0}, 0.125)] == [3.5]  # not 4.5: 5 failed
 
 @pytest.mark.fast
 def test_a_midpoint_reached_twice_is_planned_once_and_a_done_point_never():
-    states = point_states([({G: g, ETA: e, "replicate": 0}, s) for g, e, s in [
+    states = _states([({G: g, ETA: e, "replicate": 0}, s) for g, e, s in [
         (3.0, 1.0, "SR"), (4.0, 1.0, "AI"), (3.0, 2.0, "SR"), (4.0, 2.0, "AI"),
         (3.5, 1.0, "AI")]])
     steps = {G: 1.0, ETA: 1.0}
@@ -88,7 +107,7 @@ def test_a_midpoint_reached_twice_is_planned_once_and_a_done_point_never():
 def test_points_farther_apart_than_the_grid_step_are_not_neighbours():
     """On a line that only midpoints reach (g = 3.25), two points 1.0 apart in eta are
     separated by unsampled ground: no bracket, no midpoint. 0.5 apart, they are."""
-    states = point_states([({G: 3.25, ETA: e, "replicate": 0}, s) for e, s in
+    states = _states([({G: 3.25, ETA: e, "replicate": 0}, s) for e, s in
                            [(1.0, "SR"), (2.0, "AR"), (2.5, "SR")]])
     steps = {G: 0.5, ETA: 0.5}
     assert [(lo[ETA], hi[ETA]) for _, lo, hi in transitions(states, steps)] == [(2.0, 2.5)]
@@ -109,6 +128,10 @@ def test_located_boundaries_are_measured_against_the_line_between_their_states()
          "midpoint": 2.75, "round": 0, G: 6.0, ETA: 2.75},
         {"axis": G, "from_state": "AR", "to_state": "AI", "low": 4.0, "high": 4.5,
          "midpoint": 4.25, "round": 0, G: 4.25, ETA: 2.0}])
+    # As analysis.boundaries.locate leaves them: at 3.2 [3.15, 3.3], 2.9 [2.6, 3.05],
+    # and the third at its bracket.
+    found = found.assign(estimate=[3.2, 2.9, 4.25], ci_low=[3.15, 2.6, 4.0],
+                         ci_high=[3.3, 3.05, 4.5], method=["fit", "fit", "bracket"])
     out = located_boundaries(found, lines)
     assert out.line.tolist()[:2] == ["SR", "SI-fast"] and pd.isna(out.line[2])
     assert out.theory_at[0] == pytest.approx(3.0) and out.distance[0] == pytest.approx(0.1875)
@@ -116,8 +139,13 @@ def test_located_boundaries_are_measured_against_the_line_between_their_states()
     # (6, 2.75) to the line is 0.25 / sqrt(2).
     assert out.theory_at[1] == pytest.approx(3.0)
     assert out.distance[1] == pytest.approx(0.25 / np.sqrt(2))
+    assert out.estimate_distance[0] == pytest.approx(0.2)
+    assert out.covers.tolist() == [False, True, False]  # 3.0 lies in [2.6, 3.05] only
     report = boundary_report(out)
-    assert "  SR: 1/1 within 0.25, median distance 0.188, max 0.188" in report
+    assert "  SR: brackets 1/1 within 0.25, median distance 0.188, max 0.188" in report
+    assert ("    estimates within 0.25 or their 90% interval containing the line: 1/1 (100%); "
+            "estimates within 0.25: 1, intervals containing it: 0; median estimate distance "
+            "0.200; by fit 1") in report
     assert "  no theoretical line between: AR->AI (1)" in report
 
 
@@ -139,7 +167,7 @@ def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(refined_r
     """Each round runs the midpoints of the previous rounds' neighbours whose states
     differ; the boundaries are the last brackets; a rerun runs nothing."""
     df, _ = load(refined_run)
-    states = point_states(({G: r[G], ETA: r[ETA], "replicate": r.replicate}, r.state)
+    states = _states(({G: r[G], ETA: r[ETA], "replicate": r.replicate}, r.state)
                           for _, r in df.iterrows())
     # Every point beyond the grid is the midpoint of two simulated neighbours that differ,
     # and nothing is left to refine at half-spacings of 0.5 or more.
@@ -196,7 +224,7 @@ def test_refine_needs_real_valued_grid_axes():
 
 
 def test_a_failed_midpoint_keeps_the_bracket_around_it():
-    states = point_states([({G: g, ETA: 1.0, "replicate": 0}, s) for g, s in
+    states = _states([({G: g, ETA: 1.0, "replicate": 0}, s) for g, s in
                            [(3.0, "SR"), (3.5, None), (4.0, "AI")]])
     steps = {G: 1.0}
     assert [(lo[G], hi[G]) for _, lo, hi in transitions(states, steps)] == [(3.0, 4.0)]

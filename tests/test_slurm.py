@@ -211,3 +211,29 @@ def test_submitit_launcher_matches_local_run(slurm_env, tmp_path):
     assert h.tree_digest(sweep_dir / "parts") == parts
     assert "(4 rows: 4 ok, 0 failed)" in again.stdout  # gathered on the submitting machine
     pd.testing.assert_frame_equal(h.stable(load(sweep_dir)[0]), h.stable(load(local)[0]))
+
+
+def test_extra_seeds_run_as_their_own_rounds_and_match_a_local_run(slurm_env, tmp_path):
+    """grid.confidence on Slurm: the round-0 array's next job submits the undecided
+    points' extra seeds as an array with its own next job, which completes the sweep;
+    the dataset is the local run's."""
+    from tests.test_confidence import SEEDS
+
+    local = tmp_path / "local"
+    assert h.sweep(local, *SEEDS).returncode == 0
+    run_dir = tmp_path / "seeds"
+    submitted = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *h.TINY, *SEEDS)
+    assert submitted.returncode == 0, submitted.stderr
+
+    def complete() -> bool:
+        manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
+        return manifest["complete"] and not queued(slurm_env, [j["job_id"] for j in
+                                                               jobs(run_dir)])
+
+    h.wait_until(complete, timeout=600, what="the seeds round's next job")
+    manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
+    assert [(p["round"], bool(p.get("seeds"))) for p in manifest["points"]] == [
+        (0, False), (0, False), (0, True), (0, True)]
+    assert len([j for j in jobs(run_dir) if "shards" in j]) == 2
+    df, _ = load(run_dir)
+    pd.testing.assert_frame_equal(h.stable(df), h.stable(load(local)[0]))

@@ -224,7 +224,7 @@ def test_lines_of_another_network_start_from_a_scan():
     assert predict(p, 7.0, at7["eta"] - 0.05).state == "AI"
 
 @pytest.mark.fast
-def test_agreement_counts_a_point_with_replicates_once_by_its_majority():
+def test_agreement_counts_a_point_with_replicates_once_by_its_pooled_state():
     import pandas as pd
 
     from analysis.agreement import compare, model_scores
@@ -233,15 +233,19 @@ def test_agreement_counts_a_point_with_replicates_once_by_its_majority():
                            for g in range(2, 10) for e in (1, 2, 3)],
                           columns=["g", "eta", "state", "nu0", "cv", "bistable"])
     lines = pd.DataFrame({"line": "SI-fast", "g": 5.5, "eta": [0.5, 3.5], "f_hz": 180.0})
-    rows = [(3, "AI", 20.0), (3, "SI-fast", 22.0), (3, "AI", 24.0), (4, "AI", 20.0),
-            (7, "AI", 20.0), (8, "SI-fast", 20.0), (8, "AI", 20.0), (8, "SI-fast", 20.0)]
-    sim = pd.DataFrame([(f"p{i}", g, 2, s, r, 0.5) for i, (g, s, r) in enumerate(rows)],
+    # Replicates pool their measures: g = 3 averages to an envelope CV of 0.5 (AI) and
+    # g = 8 to 0.3 (SI-fast).
+    rows = [(3, "AI", 20.0, 0.6), (3, "SI-fast", 22.0, 0.3), (3, "AI", 24.0, 0.6),
+            (4, "AI", 20.0, 0.6), (7, "AI", 20.0, 0.6), (8, "SI-fast", 20.0, 0.2),
+            (8, "AI", 20.0, 0.5), (8, "SI-fast", 20.0, 0.2)]
+    sim = pd.DataFrame([(f"p{i}", g, 2, s, r, 0.5, env, 160.0)
+                        for i, (g, s, r, env) in enumerate(rows)],
                        columns=["point_id", "network.g", "network.eta", "state", "rate_hz",
-                                "cv_isi"])
+                                "cv_isi", "env_cv", "osc_freq_hz"])
     sim["status"] = "ok"
     sim["replicate"] = sim.groupby("network.g").cumcount()
     text = "\n".join(model_scores(compare(sim, theory, lines), "X"))
     assert ("theory vs simulation (4 points, 4 farther than one grid step from a theoretical "
-            "boundary; 2 with replicates, counted by their most frequent state)") in text
+            "boundary; 2 with replicates, counted once by their pooled state)") in text
     assert "state agreement, far points: 75% (3/4)" in text  # g = 7 is AI, not SI-fast
     assert "rate vs nu0 in the AI region (2 far points): mean +5.0%" in text  # 22 and 20 Hz

@@ -128,21 +128,6 @@ def test_point_row_from_an_attempt():
         point_row(point, Attempt(worker, None, now(), 9.0, 900.0), "abc")
 
 
-@pytest.mark.parametrize(("states", "expected"), [
-    (["AI"], "AI"),
-    (["AI", "SI-fast", "SI-fast"], "SI-fast"),  # a strict majority wins
-    (["SI-fast", "AI"], "SI-fast"),  # a tie goes to the lowest replicate's state
-    (["AI", "SI-fast", "SI-fast", "AI"], "AI"),
-    ([None, "SI-fast", "AI"], "SI-fast"),  # failed replicates are left out
-    ([None, None], None),  # nothing finished: no state
-    ([], None),
-])
-def test_majority_state_over_replicates(states, expected):
-    from analysis.states import majority_state
-
-    assert majority_state(states) == expected
-
-
 def test_fig2_plane_and_fig8_panels_come_from_their_presets():
     from sweep.grid import fig2_plane, fig8_panels
 

@@ -1,0 +1,175 @@
+"""The decision rule and the located crossings validated on many seeds at full size
+(docs/states.md#decided-states, docs/results.md#boundaries-with-intervals).
+
+  python docs/data/confidence_lines.py build RUN_DIR   # -> confidence_lines.parquet
+  python docs/data/confidence_lines.py report > docs/data/confidence_lines.txt
+
+``build`` recomputes every statistic (with its standard error and margin) of the
+points of a run directory from their saved spikes (run.save_spikes=true), so that a
+run made before the statistics had standard errors serves too; ``report`` reads the
+committed dataset beside this file.
+"""
+
+from __future__ import annotations
+
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.boundaries import crossing
+from analysis.states import MEASURES, STANDARD_ERRORS, point_decision, separating_measure
+from analysis.summary import summarize_point
+from sweep.storage import load, row_config
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "confidence_lines.parquet"
+G, E = "network.g", "network.eta"
+LINES = {"g=6 (AI -> SI-fast)": (G, 6.0, E), "g=4.5 (onset, SI-slow)": (G, 4.5, E),
+         "eta=2 (SR)": (E, 2.0, G)}
+CAP = 5  # seeds at most, as grid.confidence.max_replicates
+
+
+def build(run_dir: Path) -> None:
+    df, _ = load(run_dir)
+    rows = []
+    for _, row in df[(df.status == "ok") & df.spikes_file.notna()].iterrows():
+        spikes = np.load(Path(run_dir) / row.spikes_file)
+        stats = summarize_point(spikes["times"], spikes["ids"], spikes["vm"],
+                                row_config(row.to_dict()))
+        rows.append({**row.to_dict(), **stats})
+    out = pd.DataFrame(rows)
+    out.to_parquet(DATA)
+    print(f"wrote {DATA}: {len(out)} realizations")
+
+
+def _truth(sub: pd.DataFrame, column: str) -> pd.Series:
+    return sub.groupby("x")[column].mean()
+
+
+def report() -> None:
+    df = pd.read_parquet(DATA)
+    print(f"{len(df)} realizations at N = {int(df.N.iloc[0])}, "
+          f"{df['sim.duration'].iloc[0] - df['sim.transient'].iloc[0]:g} ms analysed each; "
+          f"seeds per point: {df.groupby([G, E]).size().min()}-"
+          f"{df.groupby([G, E]).size().max()}")
+    th = row_config(df.iloc[0].to_dict()).analysis
+
+    print("\n1. The block-jackknife standard error against the spread over seeds")
+    print("   per point: mean, sd over seeds, rms of the realizations' own SE, ratio")
+    ratios = {}
+    for column, se in STANDARD_ERRORS.items():
+        lines = []
+        var_b, var_w = [], []
+        for (g, e), sub in df.groupby([G, E]):
+            x, s = sub[column].dropna(), sub[se].dropna()
+            if len(x) < 3 or len(s) < 3 or x.mean() == 0:
+                continue
+            sd, rms = x.std(ddof=1), np.sqrt(np.mean(s ** 2))
+            var_b.append(sd ** 2)
+            var_w.append(rms ** 2)
+            lines.append(f"     g={g:g} eta={e:g}: {x.mean():.4g}, sd {sd:.3g}, "
+                         f"SE {rms:.3g}, ratio {sd / rms:.2f}" if rms > 0 else
+                         f"     g={g:g} eta={e:g}: {x.mean():.4g}, sd {sd:.3g}, SE 0")
+        pooled = np.sqrt(np.sum(var_b) / np.sum(var_w)) if np.sum(var_w) > 0 else np.nan
+        ratios[column] = pooled
+        print(f"   {column}: pooled sd over seeds / SE = {pooled:.2f} "
+              f"({len(var_b)} points)")
+        print("\n".join(lines))
+
+    print("\n2. Decisions against the many-seed truth: classify() of each point's measures")
+    print("   pooled over all its seeds (analysis.states.point_decision)")
+    points = {k: sub.sort_values("replicate") for k, sub in df.groupby([G, E])}
+    truth = {k: point_decision(sub[list(MEASURES)].to_dict("records"), th, 0.0)[0]
+             for k, sub in points.items()}
+    for z in (1.0, 1.5, 2.0, 2.5, 3.0):
+        sure = df[df.margin >= z]
+        wrong = sum(s != truth[(g, e)] for g, e, s in zip(sure[G], sure[E], sure.state,
+                                                         strict=True))
+        print(f"   z = {z:g}: {len(sure)}/{len(df)} single realizations decided "
+              f"({len(sure) / len(df):.0%}); {wrong} of them in another state than "
+              f"their point's truth")
+    wrong_all = sum(s != truth[(g, e)] for g, e, s in zip(df[G], df[E], df.state,
+                                                         strict=True))
+    print(f"   every single realization, no decision rule: {wrong_all}/{len(df)} in "
+          f"another state than their point's truth ({wrong_all / len(df):.1%})")
+    print(f"   seeds in replicate order until a point is decided, at most {CAP}: the pooled")
+    print("   rule (the product's) against a vote of the seeds decided on their own (a strict")
+    print("   majority of the realizations with margin >= z)")
+    for z in (1.5, 2.0, 2.5, 3.0):
+        for rule in ("pooled", "vote"):
+            used, undecided, wrong = [], 0, 0
+            for key, sub in points.items():
+                records = sub[list(MEASURES)].to_dict("records")
+                for k in range(1, min(CAP, len(sub)) + 1):
+                    if rule == "pooled":
+                        state, decided, _ = point_decision(records[:k], th, z)
+                    else:
+                        sure = sub.state[:k][sub.margin[:k] >= z].value_counts()
+                        decided = len(sure) > 0 and (len(sure) == 1 or
+                                                     sure.iloc[0] > sure.iloc[1])
+                        state = sure.index[0] if len(sure) else None
+                    if decided:
+                        break
+                used.append(k)
+                undecided += not decided
+                wrong += decided and state != truth[key]
+            print(f"   z = {z:g}, {rule:6s}: {np.mean(used):.2f} seeds per point, "
+                  f"{undecided}/{len(points)} undecided at the cap, {wrong} decided wrongly")
+
+    print("\n3. Crossings: every seed's own line against all seeds' crossing")
+    for name, (fixed, value, axis) in LINES.items():
+        line = df[np.isclose(df[fixed], value)]
+        line = line.assign(x=line[axis])
+        if line.empty:
+            continue
+        states = pd.Series({x: point_decision(sub[list(MEASURES)].to_dict("records"), th,
+                                              0.0)[0] for x, sub in line.groupby("x")})
+        xs = states.index.to_numpy()
+        for lo, hi in pairwise(xs):
+            a, b = states[lo], states[hi]
+            measure = separating_measure(a, b)
+            if measure is None:
+                continue
+            column, key = measure
+            threshold = getattr(th, key)
+            near = line[(line.x - (lo + hi) / 2).abs() <= 0.5 + 1e-9]
+            best = crossing(near.x, near[column], near[STANDARD_ERRORS[column]], threshold,
+                            (lo, hi))
+            print(f"   {name}: {a} -> {b} between {lo:g} and {hi:g}; all "
+                  f"{near.replicate.nunique()} seeds: {best.estimate:.3f} "
+                  f"[{best.low:.3f}, {best.high:.3f}] ({best.method})")
+            covered, n, widths = 0, 0, []
+            for r, one in near.groupby("replicate"):
+                c = crossing(one.x, one[column], one[STANDARD_ERRORS[column]], threshold,
+                             (lo, hi), seed=int(r))
+                n += 1
+                covered += c.low <= best.estimate <= c.high
+                widths.append(c.high - c.low)
+                print(f"     seed {r}: {c.estimate:.3f} [{c.low:.3f}, {c.high:.3f}] "
+                      f"({c.method})")
+            print(f"     one seed's 90% interval contains the all-seed estimate: "
+                  f"{covered}/{n}; median width {np.median(widths):.3f}")
+
+    print("\n4. More seeds or a longer run, at equal cost")
+    cost = df.total_s.median()
+    analysed = (df["sim.duration"] - df["sim.transient"]).iloc[0] / 1000
+    run_per_s = (df.run_s / (df["sim.duration"] / 1000)).median()
+    print(f"   a seed: {cost:.0f} s of one core (median total_s) for {analysed:g} s "
+          f"analysed; {analysed:g} s more of a running point: {run_per_s * analysed:.0f} s "
+          f"(median run_s per simulated second)")
+    for column, ratio in ratios.items():
+        q = max(ratio ** 2 - 1, 0.0)
+        print(f"   {column}: seed-to-seed variance = {ratio ** 2:.2f} x the within-run "
+              f"estimate; the part a longer run cannot average away (other network, other "
+              f"initial state) is {q / ratio ** 2:.0%} of it" if np.isfinite(ratio) else
+              f"   {column}: no estimate")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["build"]:
+        build(Path(sys.argv[2]))
+    else:
+        report()
