@@ -82,6 +82,9 @@ def _extent(cells: pd.DataFrame) -> tuple[tuple[float, float], tuple[float, floa
     return tuple(out)
 
 
+JOIN = 0.5  # the farthest apart two located estimates are joined, in both coordinates
+
+
 def draw_found(ax: plt.Axes, found: pd.DataFrame) -> None:
     """Located boundaries (``analysis.boundaries.locate``): each interval shaded along
     its axis, the estimates of one line joined along the other axis."""
@@ -92,9 +95,14 @@ def draw_found(ax: plt.Axes, found: pd.DataFrame) -> None:
                 label=f"located boundary, {LEVEL:.0%} interval" if i == 0 else None)
     for (_, axis), sub in found.dropna(subset=["line"]).groupby(["line", "axis"]):
         other = ETA if axis == G else G
-        sub = sub.sort_values(other)
-        xy = (sub.estimate, sub[ETA]) if axis == G else (sub[G], sub.estimate)
-        ax.plot(*xy, color="white", lw=1.2, marker="o", ms=2.5)
+        sub = sub.sort_values([other, "estimate"])
+        # A line runs through estimates on neighbouring rows (or columns) that lie close
+        # together; a gap or a jump starts a new piece rather than a zig-zag across it.
+        piece = (sub[other].diff().abs().gt(JOIN) | sub.estimate.diff().abs().gt(JOIN)
+                 ).cumsum()
+        for _, part in sub.groupby(piece):
+            xy = (part.estimate, part[ETA]) if axis == G else (part[G], part.estimate)
+            ax.plot(*xy, color="white", lw=1.2, marker="o", ms=2.5)
 
 
 LINE_STYLE = {"SR": {"color": "black", "lw": 1.8},

@@ -102,7 +102,9 @@ def _defaults(cfg: Config) -> dict:
     """Every default a user can see: the groups' settings and the grid's knobs."""
     out = {f"{g}.{k}": v for g in GROUPS for k, v in dataclasses.asdict(getattr(cfg, g)).items()}
     out["grid.replicates"] = cfg.grid.replicates
-    out.update({f"grid.refine.{k}": v for k, v in dataclasses.asdict(cfg.grid.refine).items()})
+    for knob in ("refine", "confidence"):
+        out.update({f"grid.{knob}.{k}": v
+                    for k, v in dataclasses.asdict(getattr(cfg.grid, knob)).items()})
     return out
 
 @pytest.mark.fast

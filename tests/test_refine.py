@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.states import MEASURES
 from sweep.config import AnalysisConfig
 from sweep.refine import next_round, point_states, transitions
 from sweep.storage import load
@@ -23,17 +24,19 @@ from tests.helpers import ROOT, TINY, running_workers, stable, sweep, wait_until
 G, ETA = "network.g", "network.eta"
 
 
-_SIGNATURE = {"quiescent": (0.0, 0.5, 0.6), "SR": (300.0, 0.1, 0.01), "AR": (300.0, 0.1, 0.6),
-              "AI": (20.0, 0.8, 0.6), "SI-fast": (40.0, 0.8, 0.2)}  # rate, CV, envelope CV
+_SIGNATURE = {"quiescent": (0.0, 0.5, 0.6, 160.0), "SR": (300.0, 0.1, 0.01, 600.0),
+              "AR": (300.0, 0.1, 0.6, 600.0), "AI": (20.0, 0.8, 0.6, 160.0),
+              "SI-fast": (40.0, 0.8, 0.2, 160.0), "SI-slow": (5.0, 0.8, 0.2, 20.0)}
+# rate, CV of ISIs, envelope CV, rhythm
 
 
 def _measures(state: str | None) -> dict | None:
     """Measures that ``classify`` reads as ``state``, far from every threshold."""
     if state is None:
         return None
-    rate, cv, env = _SIGNATURE[state]
+    rate, cv, env, f = _SIGNATURE[state]
     return {"rate_hz": rate, "rate_se": 0.01, "cv_isi": cv, "cv_isi_se": 0.01,
-            "env_cv": env, "env_cv_se": 0.01, "osc_freq_hz": 160.0}
+            "env_cv": env, "env_cv_se": 0.01, "osc_freq_hz": f}
 
 
 def _states(rows) -> dict:
@@ -167,8 +170,9 @@ def test_a_refined_sweep_runs_rounds_writes_its_boundaries_and_resumes(refined_r
     """Each round runs the midpoints of the previous rounds' neighbours whose states
     differ; the boundaries are the last brackets; a rerun runs nothing."""
     df, _ = load(refined_run)
-    states = _states(({G: r[G], ETA: r[ETA], "replicate": r.replicate}, r.state)
-                          for _, r in df.iterrows())
+    states = point_states((({G: r[G], ETA: r[ETA], "replicate": r.replicate},
+                            r[list(MEASURES)].astype(float).to_dict()) for _, r in df.iterrows()),
+                          AnalysisConfig(), 2.0)
     # Every point beyond the grid is the midpoint of two simulated neighbours that differ,
     # and nothing is left to refine at half-spacings of 0.5 or more.
     assert next_round(states, {G: 6.0}, 0.5) == []
