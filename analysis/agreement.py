@@ -11,7 +11,6 @@ passes within one grid step of it in g and in eta.
 from __future__ import annotations
 
 import dataclasses
-
 from itertools import pairwise
 from pathlib import Path
 

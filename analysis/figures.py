@@ -178,6 +178,10 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
                             loc="upper left", fontsize=8, framealpha=0.8))
     if refined:
         ax.plot(cells[G], cells[ETA], "k.", ms=2, label="simulated point")
+    if "margin" in df and df.margin.notna().any():  # margins known: mark the undecided
+        open_ = cells[cells.decided.eq(False)]
+        ax.plot(open_[G], open_[ETA], "x", color="black", ms=4, mew=0.8,
+                label="not decided (docs/states.md)")
     ax.set_title("simulated state (lines: theory)" if lines is not None else "simulated state")
     # Quiescent points (rates down to 1e-4 Hz) below the floor would stretch the
     # colour scale over decades nobody reads: they show in the "under" colour.

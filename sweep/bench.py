@@ -1,8 +1,10 @@
-"""brunel-bench {engine,sweep,refined}: benchmarks (engine is the default subcommand).
+"""brunel-bench {engine,sweep,refined,brian2-env}: benchmarks (engine is the default
+subcommand).
 
-  brunel-bench engine [--sizes N ...] [--points G,ETA ...] [--peer nest] [--check]
+  brunel-bench engine [--sizes N ...] [--points G,ETA ...] [--peer nest brian2] [--check]
   brunel-bench sweep [--sizes N ...] [--replicates K]
   brunel-bench refined RUN_DIR
+  brunel-bench brian2-env [--python PYTHON]
 
 engine: the engine.
 Each (size, point) runs ``python -m sweep.point`` in a fresh process with the
@@ -12,9 +14,17 @@ peak RSS, rate and state. build_s is the network (drawing the instance, filling
 MOOSE, recorders); drive_s draws the external Poisson counts and loads them into
 MOOSE. ``--peer nest`` runs the same point in NEST (``sweep.nest_peer``, a fresh
 process, one thread) right after, and prints its row and MOOSE's cost as a multiple
-of NEST's. ``--check`` runs the numpy reference of Brunel's neuron on the same
-instance and says whether MOOSE's spike trains are identical to it. ``--out FILE``
-appends each result as a JSON line.
+of NEST's. ``--peer brian2`` does the same in Brian2's C++ standalone mode
+(``sweep.brian2_peer``: this project's instance, one thread, in the Brian2 environment
+that ``brunel-bench brian2-env`` creates); its row adds compile_s (code generation and
+compilation). ``--peer nest brian2`` runs both. ``--check`` runs the numpy reference of
+Brunel's neuron on the same instance and says whether MOOSE's spike trains are
+identical to it. ``--out FILE`` appends each result as a JSON line.
+
+brian2-env: create the Brian2 environment, ``.venv-brian2`` at the repository root
+(``python -m venv`` and ``pip install 'brian2==2.9.*' 'numpy<2'``: Brian2 2.9 needs
+numpy < 2 and so cannot share this project's environment); ``BRUNEL_BRIAN2_PYTHON``
+names another interpreter to use instead.
 
 refined: a refined sweep (``grid.refine``), from its
 dataset: points, simulated seconds and point wall seconds against the uniform grid of
@@ -74,12 +84,47 @@ def check_reference(spikes: Path, cfg_overrides: list[str]) -> str:
             f"{ref.spike_times.size} spikes)")
 
 
+PEERS = {"nest": "sweep.nest_peer", "brian2": "sweep.brian2_peer"}
+
+
 def _row(n: int, g: float, eta: float, engine: str, r: dict) -> str:
     sim_s = r["duration_ms"] / 1000
     events = f"{r['syn_events'] / r['run_s']:>10.3g}" if "syn_events" in r else f"{'-':>10}"
+    compile_s = f"{r['compile_s']:>9.1f}" if "compile_s" in r else f"{'-':>9}"
     return (f"{n:>6} {g:>4} {eta:>4} {engine:>6} {r['build_s']:>8.1f} {r['drive_s']:>8.1f} "
-            f"{r['run_s'] / sim_s:>11.1f} {events} {r['peak_rss_mb']:>8.0f} "
+            f"{compile_s} {r['run_s'] / sim_s:>11.1f} {events} {r['peak_rss_mb']:>8.0f} "
             f"{r['rate_hz']:>8.2f} {r['osc_freq_hz']:>7.1f} {r['state']:>9}")
+
+
+def _against(r: dict, peer: dict) -> list[str]:
+    """MOOSE's cost as a multiple of a peer's, and how the peer's build splits."""
+    engine, moose_build = peer["engine"], r["build_s"] + r["drive_s"]
+    lines = [f"moose/{engine}: run {r['run_s'] / peer['run_s']:.2f}x, "
+             f"build+drive {moose_build / (peer['build_s'] + peer['drive_s']):.2f}x"]
+    if engine == "brian2":
+        lines[0] += (f", build+drive against setup+compile "
+                     f"{moose_build / (peer['build_s'] + peer['compile_s']):.2f}x")
+        lines.insert(0, f"brian2 build: instance {peer['instance_s']:.1f} s, Brian2 objects "
+                        f"{peer['setup_s']:.1f} s, the binary's setup (arrays, synapses) "
+                        f"{peer['binary_setup_s']:.1f} s; compile {peer['compile_s']:.1f} s "
+                        f"(code generation {peer['codegen_s']:.1f} s, make "
+                        f"{peer['make_s']:.1f} s); peak RSS of its Python process "
+                        f"{peer['python_rss_mb']:.0f} MB")
+    return [f"{'':>16} {line}" for line in lines]
+
+
+def brian2_env(python: str | None) -> int:
+    """Create the Brian2 environment (``.venv-brian2``), printing each command."""
+    import shlex
+
+    from sweep.brian2_peer import env_commands
+
+    for cmd in env_commands(python):
+        print("$", shlex.join(cmd), flush=True)
+        done = subprocess.run(cmd, check=False)
+        if done.returncode:
+            return done.returncode
+    return 0
 
 
 def sweep_bench(n: int, replicates: int, extra: list[str]) -> None:
@@ -186,20 +231,23 @@ def refined_bench(run_dir: Path) -> list[str]:
     ]
 
 
-COMMANDS = ("engine", "sweep", "refined")
+COMMANDS = ("engine", "sweep", "refined", "brian2-env")
 
 
 @command
 def main(argv: list[str]) -> int:
     ap = parser("brunel-bench", __doc__, "sweep.bench")
-    sub = ap.add_subparsers(dest="command", metavar="{engine,sweep,refined}")
-    p = sub.add_parser("engine", help="MOOSE per size and point, with a peer and a check")
+    sub = ap.add_subparsers(dest="command", metavar="{engine,sweep,refined,brian2-env}")
+    p = sub.add_parser("engine", help="MOOSE per size and point, with peers and a check")
     p.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500], metavar="N")
     p.add_argument("--points", nargs="+", default=["5,2"], metavar="G,ETA")
     p.add_argument("--out", type=Path, metavar="FILE", help="append results as JSON lines")
     p.add_argument("--spikes-dir", type=Path, metavar="DIR",
                    help="save each point's spikes (npz) here")
-    p.add_argument("--peer", choices=["nest"], help="also run each point in NEST")
+    p.add_argument("--peer", nargs="+", action="extend", default=[],
+                   metavar="{nest,brian2}",
+                   help="also run each point in these peers: nest, brian2 (both: --peer "
+                        "nest brian2)")
     p.add_argument("--check", action="store_true",
                    help="compare MOOSE's spikes with the numpy reference's")
     add_overrides(p)
@@ -210,19 +258,29 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("refined", help="a refined run's cost against the uniform grid, and "
                                        "its boundaries against the theory")
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p = sub.add_parser("brian2-env", help="create the Brian2 environment (.venv-brian2) "
+                                          "that --peer brian2 runs in")
+    p.add_argument("--python", metavar="PYTHON",
+                   help="the interpreter that makes the venv (default: this one)")
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv = ["engine", *argv]
     args = ap.parse_args(argv)
     if args.command == "refined":
         print("\n".join(refined_bench(args.run_dir)))
         return 0
+    if args.command == "brian2-env":
+        return brian2_env(args.python)
     if args.command == "sweep":
         for n in args.sizes:
             sweep_bench(n, args.replicates, args.overrides)
         return 0
-    # Overrides written after --points would be taken as points (nargs="+").
-    args.overrides += [p for p in args.points if "=" in p]
+    # Overrides written after --points or --peer would be taken as theirs (nargs="+").
+    args.overrides += [p for p in [*args.points, *args.peer] if "=" in p]
     args.points = [p for p in args.points if "=" not in p]
+    peers = list(dict.fromkeys(p for p in args.peer if "=" not in p))
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise UsageError(f"--peer {' '.join(unknown)}: must be among {', '.join(PEERS)}")
     try:
         points = [(float(g), float(eta)) for g, eta in (p.split(",") for p in args.points)]
     except ValueError:
@@ -233,15 +291,21 @@ def main(argv: list[str]) -> int:
     for n in args.sizes:  # every configuration is checked before the first simulation
         for g, eta in points:
             load_config(overrides(n, g, eta, args.overrides))
-    if args.peer == "nest":
+    if "nest" in peers:
         from sweep.nest_peer import INSTALL_HINT, nest_available
 
         if not nest_available():
             raise UsageError(f"--peer nest: {INSTALL_HINT}")
+    if "brian2" in peers:
+        from sweep.brian2_peer import missing
+
+        problem = missing()
+        if problem:
+            raise UsageError(f"--peer brian2: {problem}")
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
           f"{os.cpu_count()} cores, python {platform.python_version()}")
     head = (f"{'N':>6} {'g':>4} {'eta':>4} {'engine':>6} {'build_s':>8} {'drive_s':>8} "
-            f"{'run_s/sim_s':>11} {'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} "
+            f"{'compile_s':>9} {'run_s/sim_s':>11} {'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} "
             f"{'osc_Hz':>7} {'state':>9}")
     print(head, flush=True)
     spikes_dir = args.spikes_dir
@@ -259,12 +323,10 @@ def main(argv: list[str]) -> int:
                   f"filling MOOSE {r['build_s'] - r['build_instance_s']:.1f} s; "
                   f"{r['starts']} moose.start calls", flush=True)
             results = [{**r, "engine": "moose"}]
-            if args.peer == "nest":
-                peer = run_one(n, g, eta, args.overrides, None, "sweep.nest_peer")
-                print(_row(n, g, eta, "nest", peer), flush=True)
-                print(f"{'':>16} moose/nest: run {r['run_s'] / peer['run_s']:.2f}x, "
-                      f"build+drive {(r['build_s'] + r['drive_s']) / peer['build_s']:.2f}x",
-                      flush=True)
+            for name in peers:
+                peer = run_one(n, g, eta, args.overrides, None, PEERS[name])
+                print(_row(n, g, eta, name, peer), flush=True)
+                print("\n".join(_against(r, peer)), flush=True)
                 results.append(peer)
             if args.check:
                 print(f"{'':>16} moose spikes "

@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import ROOT, run_cli
 
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-INTERNAL = ("sweep.worker", "sweep.nest_peer")
+INTERNAL = ("sweep.worker", "sweep.nest_peer", "sweep.brian2_peer")
 
 
 def _module(target: str) -> str:

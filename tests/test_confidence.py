@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -214,8 +213,8 @@ def test_a_sweep_killed_during_its_extra_seeds_resumes_to_the_same_dataset(seede
                and running_workers(run_dir), timeout=180, what="the hanging seed", poll=0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(0.5)
-    assert not running_workers(run_dir)
+    # Its points die with it (PR_SET_PDEATHSIG), within moments on a loaded machine.
+    wait_until(lambda: not running_workers(run_dir), timeout=30, what="the points to die")
     resumed = sweep(run_dir, *SEEDS)
     assert resumed.returncode == 0, resumed.stderr
     assert "round 0: 2 points, 2 already done, 0 to run" in resumed.stderr

@@ -16,7 +16,8 @@ LAYERS = {
         "analysis.states",
         "analysis.summary", "analysis.theory", "analysis.theory_lines"],
     # building and simulating one network
-    1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer"],
+    1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer",
+        "sweep.brian2_peer"],
     # running points and storing them
     2: ["sweep.grid", "sweep.refine", "sweep.storage", "sweep.point", "sweep.worker",
         "sweep.claims",

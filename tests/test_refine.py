@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -203,8 +202,8 @@ def test_a_refined_sweep_killed_mid_round_resumes_to_the_same_dataset(refined_ru
                timeout=120, what="round 1 running", poll=0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(0.5)
-    assert not running_workers(run_dir)
+    # Its points die with it (PR_SET_PDEATHSIG), within moments on a loaded machine.
+    wait_until(lambda: not running_workers(run_dir), timeout=30, what="the points to die")
     assert len(list((run_dir / "parts").glob("*.parquet"))) == 2  # round 0 only
     resumed = sweep(run_dir, *REFINED)
     assert resumed.returncode == 0, resumed.stderr
