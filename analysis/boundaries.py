@@ -80,7 +80,8 @@ def crossing(x: np.ndarray, y: np.ndarray, se: np.ndarray, threshold: float,
     Crossing
         With at least three positions and a straight line y = a + b x (weighted least
         squares, weights 1 / s_i^2) that describes them (chi-square p-value at least
-        ``MIN_P``): x* = (threshold - a) / b and the ``LEVEL`` percentile interval of
+        ``MIN_P``) and crosses the threshold between the outermost positions:
+        x* = (threshold - a) / b and the ``LEVEL`` percentile interval of
         x* over ``BOOT`` refits to y_i* = a + b x_i + s_i e_i, e_i standard normal.
         Otherwise the bracket, with x* interpolated linearly between the bracket's
         ends (clipped to it).
@@ -96,14 +97,17 @@ def crossing(x: np.ndarray, y: np.ndarray, se: np.ndarray, threshold: float,
         w = 1 / s ** 2
         a, b = _wls(xs, mean, w)
         dof = xs.size - 2
-        if b != 0 and chi2.sf(np.sum(w * (mean - a - b * xs) ** 2), dof) >= MIN_P:
+        estimate = (threshold - a) / b if b != 0 else np.nan
+        # No extrapolation: a line that crosses outside the points does not locate it.
+        if (xs.min() <= estimate <= xs.max()
+                and chi2.sf(np.sum(w * (mean - a - b * xs) ** 2), dof) >= MIN_P):
             rng = np.random.default_rng(seed)
             ak, bk = _wls(xs, a + b * xs + s * rng.standard_normal((BOOT, xs.size)), w)
             with np.errstate(divide="ignore", invalid="ignore"):
                 at = (threshold - ak) / bk
             at = at[np.isfinite(at)]
             tail = 100 * (1 - LEVEL) / 2
-            return Crossing(float((threshold - a) / b), float(np.percentile(at, tail)),
+            return Crossing(float(estimate), float(np.percentile(at, tail)),
                             float(np.percentile(at, 100 - tail)), "fit")
     ends = [mean[np.isclose(xs, v)] for v in (lo, hi)]
     estimate = (lo + hi) / 2

@@ -179,7 +179,7 @@ def refined_bench(run_dir: Path) -> list[str]:
     from sweep.config import from_dictconfig
     from sweep.grid import expand, flatten_axes, refine_steps
     from sweep.rundir import RunDir
-    from sweep.storage import load
+    from sweep.storage import ETA, G, load
 
     rd = RunDir(run_dir)
     if not (rd.results.exists() and rd.boundaries.exists()):
@@ -220,7 +220,10 @@ def refined_bench(run_dir: Path) -> list[str]:
         f"{', '.join(refine.axes)}; {int(found['round'].max()) if len(found) else 0} rounds "
         f"after the grid",
         f"points: {len(df)} (grid {len(first)}, refinement {len(rest)}) against {uniform} "
-        f"for the uniform grid ({', '.join(axes_text)}): {len(df) / uniform:.1%}",
+        f"for the uniform grid ({', '.join(axes_text)}): {len(df) / uniform:.1%}"
+        + (f"; every replicate counts, the extra seeds of grid.confidence included "
+           f"({len(df) - len(df.groupby([G, ETA]))} of them)" if cfg.grid.confidence.on
+           else ""),
         f"simulated seconds: {len(df) * sim_s:.0f} against {uniform * sim_s:.0f}: "
         f"{len(df) / uniform:.1%}",
         f"point wall seconds (sum over points): {wall / 3600:.2f} h against {estimate / 3600:.2f}"
