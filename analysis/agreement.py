@@ -312,7 +312,8 @@ def boundary_report(located: pd.DataFrame, within: float = 0.25,
                      f"({located_ok.mean():.0%}); estimates within {within:g}: "
                      f"{(sub.estimate_distance <= within).sum()}, intervals containing it: "
                      f"{sub.covers.sum()}; median estimate distance "
-                     f"{sub.estimate_distance.median():.3f}; by "
+                     f"{sub.estimate_distance.median():.3f}, median interval "
+                     f"{(sub.ci_high - sub.ci_low).median():.3f} wide; by "
                      + ", ".join(f"{m} {n}" for m, n in sub.method.value_counts().items()))
         far = sub[sub.distance > within]
         if (name in _SYNC_LINES and "env_cv_low" in sub and len(far)

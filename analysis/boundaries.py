@@ -26,6 +26,7 @@ WINDOW = 0.5  # points within this distance of a bracket's midpoint (along its a
 LEVEL = 0.9  # the intervals' confidence
 MIN_P = 0.01  # below this chi-square p-value the straight line does not describe the points
 BOOT = 2000  # bootstrap draws
+END_Z = 2.0  # standard errors from the threshold at which a bracket's end is clearly on its side
 COLUMNS = ("line", "measure", "estimate", "ci_low", "ci_high", "method")
 
 
@@ -78,13 +79,16 @@ def crossing(x: np.ndarray, y: np.ndarray, se: np.ndarray, threshold: float,
     Returns
     -------
     Crossing
-        With at least three positions and a straight line y = a + b x (weighted least
+        Where at least one end of the bracket lies within ``END_Z`` standard errors of
+        the threshold (the crossing's neighbourhood is sampled), at least three
+        positions, and a straight line y = a + b x (weighted least
         squares, weights 1 / s_i^2) that describes them (chi-square p-value at least
         ``MIN_P``) and crosses the threshold between the outermost positions:
         x* = (threshold - a) / b and the ``LEVEL`` percentile interval of
         x* over ``BOOT`` refits to y_i* = a + b x_i + s_i e_i, e_i standard normal.
-        Otherwise the bracket, with x* interpolated linearly between the bracket's
-        ends (clipped to it).
+        Otherwise the bracket (both ends clearly on their sides: the crossing lies in
+        the gap between them, unsampled), with x* interpolated linearly between the
+        bracket's ends (clipped to it).
     """
     from scipy.stats import chi2
 
@@ -92,7 +96,12 @@ def crossing(x: np.ndarray, y: np.ndarray, se: np.ndarray, threshold: float,
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(se)
     xs, mean, err = _point_means(x[ok], y[ok], se[ok])
     lo, hi = bracket
-    if xs.size >= 3:
+    ends = [np.isclose(xs, v) for v in (lo, hi)]
+    # Both ends clearly on their sides: the crossing lies in the unsampled gap between
+    # them, where a fitted line says only what its shape assumes; the bracket it is.
+    sampled = not all(e.any() and abs(mean[e][0] - threshold) >= END_Z * err[e][0]
+                      for e in ends)
+    if xs.size >= 3 and sampled:
         s = np.maximum(err, 1e-9 * max(abs(threshold), 1.0))
         w = 1 / s ** 2
         a, b = _wls(xs, mean, w)
@@ -109,10 +118,9 @@ def crossing(x: np.ndarray, y: np.ndarray, se: np.ndarray, threshold: float,
             tail = 100 * (1 - LEVEL) / 2
             return Crossing(float(estimate), float(np.percentile(at, tail)),
                             float(np.percentile(at, 100 - tail)), "fit")
-    ends = [mean[np.isclose(xs, v)] for v in (lo, hi)]
     estimate = (lo + hi) / 2
-    if all(e.size for e in ends) and ends[0][0] != ends[1][0]:
-        t = (threshold - ends[0][0]) / (ends[1][0] - ends[0][0])
+    if all(e.any() for e in ends) and mean[ends[0]][0] != mean[ends[1]][0]:
+        t = (threshold - mean[ends[0]][0]) / (mean[ends[1]][0] - mean[ends[0]][0])
         estimate = lo + float(np.clip(t, 0, 1)) * (hi - lo)
     return Crossing(estimate, lo, hi, "bracket")
 

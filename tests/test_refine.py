@@ -147,7 +147,7 @@ def test_located_boundaries_are_measured_against_the_line_between_their_states()
     assert "  SR: brackets 1/1 within 0.25, median distance 0.188, max 0.188" in report
     assert ("    estimates within 0.25 or their 90% interval containing the line: 1/1 (100%); "
             "estimates within 0.25: 1, intervals containing it: 0; median estimate distance "
-            "0.200; by fit 1") in report
+            "0.200, median interval 0.150 wide; by fit 1") in report
     assert "  no theoretical line between: AR->AI (1)" in report
 
 
