@@ -259,6 +259,9 @@ def located_boundaries(found: pd.DataFrame, lines: pd.DataFrame,
     contains ``theory_at`` (``covers``); with the
     run's dataset ``df``, the envelope CV at either end (``env_cv_low``,
     ``env_cv_high``): how far each side is from the synchrony threshold."""
+    if "estimate" not in found:  # brackets that were never located: the bracket it is
+        found = found.assign(estimate=found.midpoint, ci_low=found.low, ci_high=found.high,
+                             method="bracket")
     env = cells(df).set_index([G, ETA]).env_cv if df is not None else None
     columns = ["line", "theory_at", "distance", "estimate_distance", "covers",
                *(["env_cv_low", "env_cv_high"] if env is not None else [])]
