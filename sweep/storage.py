@@ -147,14 +147,16 @@ def part_measures(run_dir: Path, point_id: str) -> dict[str, float] | None:
     """What a point's decision reads of its part (``analysis.states.MEASURES``, NaN
     where a part predates them); None if it failed or has no readable part."""
     path = RunDir(run_dir).part(point_id)
-    try:
-        table = upgrade(pq.read_table(path)) if path.exists() else None
+    try:  # only the columns the decision reads: the runner asks for every part each round
+        present = set(pq.read_schema(path).names) if path.exists() else set()
     except (pa.ArrowException, OSError):
         return None
-    if table is None or table.column("status")[0].as_py() != "ok":
+    columns = ["status", *(m for m in MEASURES if m in present)]
+    values = _part_values(run_dir, point_id, columns)
+    if not values or values[0] != "ok":
         return None
-    values = {name: table.column(name)[0].as_py() for name in MEASURES}
-    return {k: float("nan") if v is None else float(v) for k, v in values.items()}
+    found = dict(zip(columns[1:], values[1:], strict=True))
+    return {m: float("nan") if found.get(m) is None else float(found[m]) for m in MEASURES}
 
 
 def error_line(error: str | None, default: str = "no error recorded") -> str:

@@ -162,6 +162,15 @@ def jobs(run_dir: Path) -> list[dict]:
     return json.loads((run_dir / "slurm" / "jobs.json").read_text())
 
 
+def wait_complete(env: dict, run_dir: Path, what: str) -> None:
+    """Until the manifest says complete and none of the run's jobs is queued."""
+    def complete() -> bool:
+        manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
+        return manifest["complete"] and not queued(env, [j["job_id"] for j in jobs(run_dir)])
+
+    h.wait_until(complete, timeout=600, what=what)
+
+
 def test_refined_sweep_runs_round_by_round_and_matches_local_run(slurm_env, tmp_path):
     """Each round an array and a next job that plans and submits the next round; the
     last next job gathers. Same points, dataset and boundaries as a local refined run."""
@@ -173,12 +182,7 @@ def test_refined_sweep_runs_round_by_round_and_matches_local_run(slurm_env, tmp_
     submitted = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *h.TINY, *refined)
     assert submitted.returncode == 0, submitted.stderr
 
-    def complete() -> bool:
-        manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
-        return manifest["complete"] and not queued(slurm_env, [j["job_id"] for j in
-                                                               jobs(run_dir)])
-
-    h.wait_until(complete, timeout=600, what="the last round's next job")
+    wait_complete(slurm_env, run_dir, "the last round's next job")
     manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
     rounds = max(p["round"] for p in manifest["points"])
     assert rounds >= 1
@@ -225,12 +229,7 @@ def test_extra_seeds_run_as_their_own_rounds_and_match_a_local_run(slurm_env, tm
     submitted = slurm(slurm_env, "submit", "--run-dir", str(run_dir), *h.TINY, *SEEDS)
     assert submitted.returncode == 0, submitted.stderr
 
-    def complete() -> bool:
-        manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
-        return manifest["complete"] and not queued(slurm_env, [j["job_id"] for j in
-                                                               jobs(run_dir)])
-
-    h.wait_until(complete, timeout=600, what="the seeds round's next job")
+    wait_complete(slurm_env, run_dir, "the seeds round's next job")
     manifest = json.loads((run_dir / "slurm" / "manifest.json").read_text())
     assert [(p["round"], bool(p.get("seeds"))) for p in manifest["points"]] == [
         (0, False), (0, False), (0, True), (0, True)]
