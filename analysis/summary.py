@@ -16,8 +16,12 @@ from sweep.config import AnalysisConfig, Config
 
 STATISTICS: dict[str, type] = {
     "rate_hz": float,  # stats.mean_rate
+    "rate_E_hz": float,  # stats.mean_rate of the excitatory neurons
+    "rate_I_hz": float,  # stats.mean_rate of the inhibitory neurons
     "cv_isi": float,  # stats.cv_isi
     "cv_neurons": int,  # neurons in the CV mean
+    "cv_isi_E": float,  # stats.cv_isi of the excitatory neurons
+    "cv_isi_I": float,  # stats.cv_isi of the inhibitory neurons
     "chi": float,  # stats.chi_vm
     "spike_sync": float,  # stats.spike_synchrony
     "osc_freq_hz": float,  # stats.oscillation
@@ -40,13 +44,20 @@ BLOCKS = 8
 
 
 def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
-              n_neurons: int, t_start: float, t_stop: float, dt: float,
+              n_neurons: int, n_exc: int, t_start: float, t_stop: float, dt: float,
               th: AnalysisConfig) -> dict[str, float | int | str]:
-    """Statistics in the window [t_start, t_stop) ms; ``vm`` is sampled every ``dt`` ms
-    from time dt (one column per step)."""
+    """Statistics in the window [t_start, t_stop) ms of ``n_neurons`` neurons, the first
+    ``n_exc`` excitatory; ``vm`` is sampled every ``dt`` ms from time dt (one column
+    per step)."""
     args = (spike_times, spike_ids)
     rate = stats.mean_rate(*args, n_neurons, t_start, t_stop)
     cv, n_cv = stats.cv_isi(*args, t_start, t_stop, th.cv_min_isis)
+    exc = spike_ids < n_exc
+    per_pop = {}
+    for name, mine, size in (("E", exc, n_exc), ("I", ~exc, n_neurons - n_exc)):
+        pop_args = (spike_times[mine], spike_ids[mine])
+        per_pop[f"rate_{name}_hz"] = stats.mean_rate(*pop_args, size, t_start, t_stop)
+        per_pop[f"cv_isi_{name}"] = stats.cv_isi(*pop_args, t_start, t_stop, th.cv_min_isis)[0]
     first = round(t_start / dt)
     chi = stats.chi_vm(vm[:, first:]) if vm.shape[0] >= 2 else float("nan")
     counts = stats.spike_counts(*args, n_neurons, t_start, t_stop, th.sync_bin)
@@ -68,6 +79,7 @@ def summarize(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarray,
         "rate_hz": rate,
         "cv_isi": cv,
         "cv_neurons": n_cv,
+        **per_pop,
         "chi": chi,
         "spike_sync": sync,
         "osc_freq_hz": f_peak,
@@ -90,5 +102,6 @@ def summarize_point(spike_times: np.ndarray, spike_ids: np.ndarray, vm: np.ndarr
                     cfg: Config) -> dict[str, float | int | str]:
     """``summarize`` over the analysis window of a point's configuration."""
     s = cfg.sim
-    return summarize(spike_times, spike_ids, vm, cfg.network.N, s.transient, s.duration,
+    return summarize(spike_times, spike_ids, vm, cfg.network.N, cfg.network.N_E, s.transient,
+                     s.duration,
                      s.dt, cfg.analysis)

@@ -45,8 +45,8 @@ def compare_windows(run_dir: Path, windows: list[tuple[float, float]]) -> list[s
                 raise UsageError(f"window {start:g}:{stop:g}: must end by sim.duration="
                                  f"{cfg.sim.duration:g} and hold one analysis.welch_segment")
             with np.load(Path(run_dir) / r.spikes_file) as s:
-                new = summarize(s["times"], s["ids"], s["vm"], cfg.network.N, start, stop,
-                                cfg.sim.dt, cfg.analysis)
+                new = summarize(s["times"], s["ids"], s["vm"], cfg.network.N, cfg.network.N_E,
+                                start, stop, cfg.sim.dt, cfg.analysis)
             if new["state"] != r.state:
                 changed.append(f"  g={r[G]:g} eta={r[ETA]:g} seed={r.seed}: {r.state} -> "
                                f"{new['state']} (env_cv {r.env_cv:.2f} -> {new['env_cv']:.2f})")

@@ -41,6 +41,15 @@ class NetworkConfig:
     tau: float = 20.0  # ms, membrane time constant
     tau_rp: float = 2.0  # ms, absolute refractory period
     multapses: bool = True  # Brunel allows repeated source-target pairs
+    # The inhibitory population's own values (``INHIBITORY``); None: the value of the
+    # key above, so that a config without them is model A (same ids and seeds).
+    tau_I: float | None = None  # ms
+    tau_rp_I: float | None = None  # ms
+    theta_I: float | None = None  # mV
+    V_r_I: float | None = None  # mV
+    J_I: float | None = None  # mV, an excitatory input (recurrent or external) onto an I neuron
+    g_I: float | None = None  # an inhibitory input onto an I neuron jumps by -g_I J_I
+    eta_I: float | None = None  # the I neurons' nu_ext / nu_thr (nu_thr as above)
 
     # Derived, never configured (properties are not fields: Hydra cannot set them).
     @property
@@ -56,6 +65,48 @@ class NetworkConfig:
     def C_I(self) -> int:  # noqa: N802
         """Inhibitory inputs per neuron."""
         return round(self.epsilon * self.N_I)
+
+    def population(self, name: str) -> Population:
+        """The resolved values of population ``name`` ("E" or "I")."""
+        def value(own: str, base: str) -> float:
+            mine = getattr(self, own) if name == "I" else None
+            return float(getattr(self, base) if mine is None else mine)
+
+        return Population(**{base: value(own, base) for own, base in INHIBITORY.items()})
+
+    @property
+    def two_populations(self) -> bool:
+        """Whether the inhibitory neurons differ from the excitatory ones (not model A)."""
+        return self.population("I") != self.population("E")
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that define the network: every inhibitory key that says no more
+        than its model-A default (None or the same value) is left out, so a model-A
+        network has the same content, hence the same point id and seed, as before the
+        keys existed."""
+        out = dataclasses.asdict(self)
+        for own, base in INHIBITORY.items():
+            if out[own] is None or out[own] == out[base]:
+                del out[own]
+        return out
+
+
+# Each inhibitory key and the excitatory (model A) key whose value it defaults to.
+INHIBITORY = {"tau_I": "tau", "tau_rp_I": "tau_rp", "theta_I": "theta", "V_r_I": "V_r",
+              "J_I": "J", "g_I": "g", "eta_I": "eta"}
+
+
+@dataclass(frozen=True)
+class Population:
+    """One population's neuron and inputs, resolved (paper units: ms, mV)."""
+
+    tau: float
+    tau_rp: float
+    theta: float
+    V_r: float
+    J: float  # jump of an excitatory input onto it, recurrent or external
+    g: float  # an inhibitory input onto it jumps by -g J
+    eta: float  # its external rate nu_ext = eta nu_thr, nu_thr = theta / (J C_E tau) of E
 
 
 @dataclass
@@ -233,6 +284,7 @@ def validate(cfg: Config) -> None:
     if not s.V_init_low < s.V_init_high <= n.theta:
         _fail("sim.V_init_high", s.V_init_high,
               f"above sim.V_init_low={s.V_init_low} and at most network.theta={n.theta}")
+    _validate_inhibitory(n, s)
     c_e, c_i = n.C_E, n.C_I
     if c_e < 1 or c_i < 1:
         _fail("network.epsilon", n.epsilon, "large enough that C_E and C_I are at least 1")
@@ -266,6 +318,30 @@ def validate(cfg: Config) -> None:
     for key, value in (("analysis.pop_bin", a.pop_bin), ("analysis.sync_bin", a.sync_bin)):
         if value < s.dt:
             _fail(key, value, f">= sim.dt={s.dt} ms")
+
+
+def _validate_inhibitory(n: NetworkConfig, s: SimConfig) -> None:
+    """The inhibitory keys that are set, as their model-A keys are checked."""
+    inh = n.population("I")
+    for own in ("tau_I", "theta_I", "J_I", "eta_I"):
+        if getattr(n, own) is not None and not getattr(n, own) > 0:
+            _fail(f"network.{own}", getattr(n, own), "> 0")
+    for own in ("tau_rp_I", "g_I"):
+        if getattr(n, own) is not None and getattr(n, own) < 0:
+            _fail(f"network.{own}", getattr(n, own), ">= 0")
+    if inh.V_r >= inh.theta:
+        key = "network.V_r_I" if n.V_r_I is not None else "network.theta_I"
+        _fail(key, getattr(n, key.split(".")[1]),
+              f"such that the I neurons' reset V_r_I={inh.V_r} is below their threshold "
+              f"theta_I={inh.theta}")
+    if n.tau_rp_I is not None:
+        whole = steps(inh.tau_rp, s.dt)
+        if whole is None or whole < 2:
+            _fail("network.tau_rp_I", n.tau_rp_I,
+                  f"a whole number of steps of sim.dt={s.dt} ms, at least 2")
+    if n.theta_I is not None and not s.V_init_low < inh.theta:
+        _fail("network.theta_I", n.theta_I, f"above sim.V_init_low={s.V_init_low} (I neurons "
+              "start in [V_init_low, min(V_init_high, theta_I)))")
 
 
 SWEEP_SETS = ("--array", "--output", "--error", "--parsable", "--job-name", "--clusters",

@@ -106,7 +106,7 @@ def identity(cfg: Config, replicate: int) -> tuple[str, int]:
     simulated (network, sim, base seed, replicate); the id also on the analysis."""
     sim = dataclasses.asdict(cfg.sim)
     base_seed = sim.pop("seed")
-    content = {"network": dataclasses.asdict(cfg.network), "sim": sim,
+    content = {"network": cfg.network.identity(), "sim": sim,
                "base_seed": base_seed, "replicate": replicate}
     seed_hash = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     content["analysis"] = dataclasses.asdict(cfg.analysis)
@@ -159,11 +159,11 @@ def _check_refine(grid: GridConfig, axes: dict[str, list[Any]]) -> None:
         return
     if not r.min_step > 0:
         raise ConfigError(f"grid.refine.min_step={r.min_step}: must be > 0")
-    types = point_keys()
+    real = {k for k, kind in point_keys().items() if kind in ("float", float, "float | None")}
     for key in r.axes:
         values = axes.get(key)
-        if values is None or types[key] not in ("float", float):
-            floats = [k for k in axes if types[k] in ("float", float)]
+        if values is None or key not in real:
+            floats = [k for k in axes if k in real]
             raise ConfigError(f"grid.refine.axes: {key} must be a grid axis of real values "
                               f"(midpoints); such axes here: {', '.join(floats) or 'none'}")
 

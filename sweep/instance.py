@@ -89,7 +89,8 @@ class Instance:
     v_init: np.ndarray  # mV, (N,)
     vm_ids: np.ndarray  # sorted neuron indices whose Vm is recorded
     rng_drive: np.random.Generator
-    ext_per_step: float  # mean external events per neuron and step
+    ext_per_step: float  # mean external events per E neuron and step
+    ext_per_step_I: float  # mean external events per I neuron and step
 
     def out_edges(self) -> tuple[np.ndarray, np.ndarray]:
         """The connections grouped by source (CSR): ``targets[row_start[s]:row_start[s +
@@ -104,11 +105,16 @@ class Instance:
 
     def drive(self) -> Callable[[int, int], np.ndarray]:
         """``counts(neuron, n)``: external events of the next n steps of one neuron.
-        Must be called for neurons 0..N-1 in order, chunk after chunk."""
+        Must be called for neurons 0..N-1 in order, chunk after chunk. Each draw takes one
+        uniform whatever its mean, so the I neurons' own rate leaves the E neurons'
+        counts as they were."""
         rng, sampler = self.rng_drive, PoissonSampler(self.ext_per_step)
+        sampler_i = (sampler if self.ext_per_step_I == self.ext_per_step
+                     else PoissonSampler(self.ext_per_step_I))
+        n_e = self.derived.N_E
 
         def counts(neuron: int, n: int) -> np.ndarray:
-            return sampler.draw(rng, n)
+            return (sampler if neuron < n_e else sampler_i).draw(rng, n)
 
         return counts
 
@@ -121,8 +127,11 @@ def draw_instance(cfg: Config) -> Instance:
         draw_sources(rng[STREAM_WIRING], d.N, net.N_E, 0, d.C_E, net.multapses),
         draw_sources(rng[STREAM_WIRING], d.N, net.N_I, net.N_E, d.C_I, net.multapses),
     ])
-    v_init = rng[STREAM_VINIT].uniform(sim.V_init_low, sim.V_init_high, d.N)
+    # Every neuron starts below its own threshold: I neurons with a lower theta_I start
+    # in [V_init_low, min(V_init_high, theta_I)); the same draws as model A otherwise.
+    high = d.per_neuron(sim.V_init_high, min(sim.V_init_high, net.population("I").theta))
+    v_init = rng[STREAM_VINIT].uniform(sim.V_init_low, high, d.N)
     vm_ids = np.sort(rng[STREAM_SAMPLE].choice(d.N, size=min(sim.vm_sample, d.N),
                                                replace=False))
     return Instance(d, sources, v_init, vm_ids, rng[STREAM_DRIVE],
-                    d.ext_rate * sim.dt * MS)
+                    d.ext_rate * sim.dt * MS, d.C_E * d.nu_ext_I * sim.dt * MS)

@@ -41,15 +41,23 @@ class Derived:
     C_I: int  # inhibitory inputs per neuron
     gamma: float  # C_I / C_E
     nu_thr: float  # Hz, external rate that brings the mean input to threshold
-    nu_ext: float  # Hz, rate of each of the C_E external sources
-    ext_rate: float  # Hz, summed external Poisson rate per neuron (C_E nu_ext)
+    nu_ext: float  # Hz, rate of each of the C_E external sources of an E neuron
+    ext_rate: float  # Hz, summed external Poisson rate per E neuron (C_E nu_ext)
     delay_steps: int  # D / dt
-    refractory_steps: int  # tau_rp / dt
+    refractory_steps: int  # tau_rp / dt of an E neuron
     n_steps: int  # duration / dt
     transient_steps: int  # transient / dt
+    N_E: int  # excitatory neurons: 0..N_E-1; the rest are inhibitory
+    nu_ext_I: float  # Hz, nu_ext of an I neuron (eta_I nu_thr)
+    refractory_steps_I: int  # tau_rp_I / dt
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def per_neuron(self, e_value: float, i_value: float) -> np.ndarray:
+        """A value per neuron: ``e_value`` for the N_E excitatory ones (first), then
+        ``i_value``."""
+        return np.where(np.arange(self.N) < self.N_E, e_value, i_value)
 
 
 def threshold_rate(theta: float, J: float, C_E: int, tau: float) -> float:
@@ -63,11 +71,13 @@ def derive(cfg: Config) -> Derived:
     c_e, c_i = n.C_E, n.C_I
     nu_thr = threshold_rate(n.theta, n.J, c_e, n.tau)
     nu_ext = n.eta * nu_thr
+    inh = n.population("I")
     return Derived(
         N=n.N, C_E=c_e, C_I=c_i, gamma=c_i / c_e, nu_thr=nu_thr,
         nu_ext=nu_ext, ext_rate=c_e * nu_ext, delay_steps=steps(n.D, s.dt),
         refractory_steps=steps(n.tau_rp, s.dt), n_steps=steps(s.duration, s.dt),
-        transient_steps=steps(s.transient, s.dt),
+        transient_steps=steps(s.transient, s.dt), N_E=n.N_E, nu_ext_I=inh.eta * nu_thr,
+        refractory_steps_I=steps(inh.tau_rp, s.dt),
     )
 
 
@@ -90,7 +100,8 @@ class MooseParams:
     """
 
     dt: float  # s
-    Rm: float  # ohm, with Cm = 1 F so that Rm Cm = tau
+    Rm: float  # ohm, with Rm Cm = tau (Cm = 1 F in model A)
+    Cm: float  # F
     decay: float  # x = exp(-dt / tau), the leak of one step
     thresh: float  # V, theta x (1 + THRESHOLD_TIE)
     V_r: float  # V
@@ -112,18 +123,42 @@ class MooseParams:
         return (np.ceil(stored / self.dt) + 1) * self.dt / MS
 
 
-def source_jumps(net: NetworkConfig) -> np.ndarray:
-    """The jump (mV) each neuron's spikes make in its targets: J for the N_E excitatory
-    neurons (first), -g J for the inhibitory ones (model A: one weight per source)."""
-    return np.where(np.arange(net.N) < net.N_E, net.J, -net.g * net.J)
+def jumps(net: NetworkConfig) -> np.ndarray:
+    """The jump (mV) of one input, ``[source population, target population]`` with E = 0
+    and I = 1: J and -g J onto E neurons, J_I and -g_I J_I onto I neurons."""
+    e, i = net.population("E"), net.population("I")
+    return np.array([[e.J, i.J], [-e.g * e.J, -i.g * i.J]])
 
 
-def to_moose(cfg: Config, d: Derived) -> MooseParams:
+def population_of(net: NetworkConfig) -> np.ndarray:
+    """Each neuron's population: 0 for the N_E excitatory neurons (first), 1 for the rest."""
+    return (np.arange(net.N) >= net.N_E).astype(np.intp)
+
+
+def to_moose(cfg: Config, d: Derived, name: str = "E") -> MooseParams:
+    """Population ``name``'s encoding.
+
+    Every input is a current, and one current must mean the right jump in either
+    population, because a neuron's relay sends one current to all its targets. An
+    injected current I moves Vm by I Rm (1 - x) / x before the leak, so population a's
+    Rm is chosen to make that J_a / J times the excitatory neurons' jump: one
+    current per source then serves both populations wherever g_I = g. Model A keeps
+    Rm = tau and Cm = 1 exactly.
+    """
     n = cfg.network
-    dt, tau = cfg.sim.dt * MS, n.tau * MS
-    x = math.exp(-dt / tau)
+    e, a = n.population("E"), n.population(name)
+    dt = cfg.sim.dt * MS
+
+    def decay(tau: float) -> float:
+        return math.exp(-dt / (tau * MS))
+
+    x, x_e = decay(a.tau), decay(e.tau)
+    Rm = e.tau * MS  # the same expression as the scaled one would differ in the last bit
+    if (a.tau, a.J) != (e.tau, e.J):
+        Rm *= (a.J / e.J) * (1 - x_e) / x_e * x / (1 - x)
+    refractory = d.refractory_steps if name == "E" else d.refractory_steps_I
     return MooseParams(
-        dt=dt, Rm=tau, decay=x, thresh=n.theta * MV * x * (1 + THRESHOLD_TIE), V_r=n.V_r * MV,
-        amp_per_volt=x / (tau * (1 - x)), delay=(d.delay_steps - 1.5) * dt,
-        refractory=(d.refractory_steps - 0.5) * dt,
+        dt=dt, Rm=Rm, Cm=a.tau * MS / Rm, decay=x, thresh=a.theta * MV * x * (1 + THRESHOLD_TIE),
+        V_r=a.V_r * MV, amp_per_volt=x / (Rm * (1 - x)),
+        delay=(d.delay_steps - 1.5) * dt, refractory=(refractory - 0.5) * dt,
     )

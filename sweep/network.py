@@ -7,9 +7,11 @@ Recipe (docs/model.md; measured in tests/test_moose_*.py):
 - recurrent synapses: no per-synapse objects. Each neuron's spikes go to its own relay,
   a ``SimpleSynHandler`` with one synapse holding the delay and that neuron's weight;
   each block of relays fans out to all its targets through one Sparse message that
-  lists every target once per connection (multapses delivered twice);
+  lists every target once per connection (multapses delivered twice). Two populations
+  share a relay per source by their encodings (``sweep.model.to_moose``) unless g_I
+  differs from g: then each I neuron has a second relay for its I targets;
 - external drive: one ``StimulusTable`` per neuron replaying precomputed Poisson
-  counts of rate C_E nu_ext per step, each event a jump of J;
+  counts of rate C_E nu_ext per step, each event a jump of J (J_I onto I neurons);
 - every tick runs at ``sim.dt``.
 
 Importing this module imports MOOSE; MOOSE keeps global state, so build once per
@@ -39,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402
 from sweep.instance import Instance, draw_instance  # noqa: E402
-from sweep.model import MV, MooseParams, source_jumps, to_moose  # noqa: E402
+from sweep.model import MV, MooseParams, jumps, to_moose  # noqa: E402
 
 ROOT = "/brunel"
 SPARSE_MSG_LIMIT = 200_000  # MOOSE silently makes an empty Sparse message beyond this
@@ -54,9 +56,11 @@ class BuildError(RuntimeError):
 
 @dataclass
 class Relays:
-    """One block of relays: neurons ``first .. first + len(handlers) - 1``."""
+    """One block of relays: neurons ``first .. first + len(handlers) - 1``, to their
+    targets of population ``to`` (None: both)."""
 
     first: int
+    to: int | None
     handlers: moose.vec
     feed: moose.ObjId  # Sparse: each neuron's spikeOut -> its relay's synapse
     fan: moose.ObjId  # Sparse: each relay's activationOut -> its targets' injectMsg
@@ -65,7 +69,8 @@ class Relays:
 @dataclass
 class Network:
     cfg: Config
-    params: MooseParams
+    params: MooseParams  # of the E neurons (model A: of every neuron)
+    params_I: MooseParams
     lif: moose.vec
     relays: list[Relays]
     drive: moose.vec
@@ -100,33 +105,64 @@ def _set_clocks(dt: float) -> None:
         moose.setClock(tick, dt)
 
 
+def _relay_sets(cfg: Config, p: MooseParams, p_i: MooseParams
+                ) -> list[tuple[range, int | None, np.ndarray]]:
+    """(source neurons, target population or None for both, each source's jump onto
+    its targets as the current of a handler's weight / dt). A current that means the
+    right jump onto an E target means J_I / J of it onto an I target (``to_moose``),
+    which is right for every source when g_I = g."""
+    net = cfg.network
+    n_e, N = net.N_E, net.N
+    w = jumps(net)
+    per_source = np.where(np.arange(N) < n_e, w[0, 0], w[1, 0])
+    if net.population("I").g == net.population("E").g:
+        return [(range(N), None, p.current(per_source))]
+    return [(range(n_e), None, p.current(per_source[:n_e])),
+            (range(n_e, N), 0, p.current(per_source[n_e:])),
+            (range(n_e, N), 1, p_i.current(np.full(N - n_e, w[1, 1])))]
+
+
+def _edges_to(row_start: np.ndarray, targets: np.ndarray, lo: int, hi: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR ``(row_start, targets)`` keeping only targets in [lo, hi)."""
+    keep = (targets >= lo) & (targets < hi)
+    owner = np.repeat(np.arange(row_start.size - 1), np.diff(row_start))
+    counts = np.bincount(owner[keep], minlength=row_start.size - 1)
+    return np.concatenate([[0], np.cumsum(counts)]), targets[keep]
+
+
 def _relays(cfg: Config, lif: moose.vec, row_start: np.ndarray, targets: np.ndarray,
-            p: MooseParams) -> list[Relays]:
+            p: MooseParams, p_i: MooseParams) -> list[Relays]:
     """Relay blocks: each neuron's handler and the fan-out of its recurrent synapses
     (``Instance.out_edges``)."""
-    N = cfg.network.N
-    weight = p.current(source_jumps(cfg.network)) * p.dt  # a handler sends weight / dt
+    n_e, N = cfg.network.N_E, cfg.network.N
     blocks = []
-    for b, first in enumerate(range(0, N, RELAY_BLOCK)):
-        ids = np.arange(first, min(first + RELAY_BLOCK, N), dtype=np.uint32)
-        handlers = moose.SimpleSynHandler(f"{ROOT}/relay{b}", ids.size).vec
-        feed = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/relay{b}/synapse"),
-                             "addSpike", "Sparse")
-        # pymoose converts lists to its vectors 3x faster than numpy arrays.
-        feed.tripletFill(ids.tolist(), (ids - first).tolist(), [0] * ids.size)
-        handlers.numSynapses = 1  # after the fill, which resizes the synapse arrays
-        handlers.synapse.weight = weight[ids].reshape(-1, 1)
-        handlers.synapse.delay = p.delay
-        lo, hi = row_start[first], row_start[first + ids.size]
-        rows = np.repeat(ids - first, np.diff(row_start[first: first + ids.size + 1]))
-        fan = moose.connect(moose.element(f"{ROOT}/relay{b}"), "activationOut",
-                            moose.element(f"{ROOT}/lif"), "injectMsg", "Sparse")
-        fan.tripletFill(rows.tolist(), targets[lo:hi].tolist(), [0] * int(hi - lo))
-        made = moose.element(fan)
-        if made.numEntries != hi - lo:  # MOOSE reports some failures only on stdout
-            raise BuildError(f"relay block {b} has {made.numEntries} connections, "
-                             f"expected {hi - lo}")
-        blocks.append(Relays(first, handlers, feed, fan))
+    for sources, to, currents in _relay_sets(cfg, p, p_i):
+        rows, tgts = row_start, targets
+        if to is not None:
+            rows, tgts = _edges_to(row_start, targets, *((0, n_e) if to == 0 else (n_e, N)))
+        weight = currents * p.dt  # a handler sends weight / dt
+        for first in range(sources.start, sources.stop, RELAY_BLOCK):
+            b = len(blocks)
+            ids = np.arange(first, min(first + RELAY_BLOCK, sources.stop), dtype=np.uint32)
+            handlers = moose.SimpleSynHandler(f"{ROOT}/relay{b}", ids.size).vec
+            feed = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/relay{b}/synapse"),
+                                 "addSpike", "Sparse")
+            # pymoose converts lists to its vectors 3x faster than numpy arrays.
+            feed.tripletFill(ids.tolist(), (ids - first).tolist(), [0] * ids.size)
+            handlers.numSynapses = 1  # after the fill, which resizes the synapse arrays
+            handlers.synapse.weight = weight[ids - sources.start].reshape(-1, 1)
+            handlers.synapse.delay = p.delay
+            lo, hi = rows[first], rows[first + ids.size]
+            fan_rows = np.repeat(ids - first, np.diff(rows[first: first + ids.size + 1]))
+            fan = moose.connect(moose.element(f"{ROOT}/relay{b}"), "activationOut",
+                                moose.element(f"{ROOT}/lif"), "injectMsg", "Sparse")
+            fan.tripletFill(fan_rows.tolist(), tgts[lo:hi].tolist(), [0] * int(hi - lo))
+            made = moose.element(fan)
+            if made.numEntries != hi - lo:  # MOOSE reports some failures only on stdout
+                raise BuildError(f"relay block {b} has {made.numEntries} connections, "
+                                 f"expected {hi - lo}")
+            blocks.append(Relays(first, to, handlers, feed, fan))
     return blocks
 
 
@@ -136,7 +172,7 @@ def build(cfg: Config) -> Network:
     inst = draw_instance(cfg)
     instance_s = time.perf_counter() - t0
     d = inst.derived
-    p = to_moose(cfg, d)
+    p, p_i = to_moose(cfg, d, "E"), to_moose(cfg, d, "I")
     if d.N > SPARSE_MSG_LIMIT:
         raise BuildError(f"N={d.N} exceeds MOOSE's Sparse message limit {SPARSE_MSG_LIMIT}")
     if moose.exists(ROOT):
@@ -151,16 +187,14 @@ def build(cfg: Config) -> Network:
 
     lif = moose.LIF(f"{ROOT}/lif", d.N).vec
     lif.Em = 0.0
-    lif.Cm = 1.0
-    lif.Rm = p.Rm
-    lif.thresh = p.thresh
-    lif.vReset = p.V_r
-    lif.refractoryPeriod = p.refractory
+    for field, name in (("Cm", "Cm"), ("Rm", "Rm"), ("thresh", "thresh"),
+                        ("vReset", "V_r"), ("refractoryPeriod", "refractory")):
+        setattr(lif, field, d.per_neuron(getattr(p, name), getattr(p_i, name)))
     # Vm(0) x, so that the first threshold test (on Vm(0), before any input) passes no
     # neuron; the first step's drive adds the rest (``_fill_drive``).
-    lif.initVm = inst.v_init * MV * p.decay
+    lif.initVm = inst.v_init * MV * d.per_neuron(p.decay, p_i.decay)
     row_start, targets = inst.out_edges()
-    relays = _relays(cfg, lif, row_start, targets, p)
+    relays = _relays(cfg, lif, row_start, targets, p, p_i)
 
     drive = moose.StimulusTable(f"{ROOT}/drive", d.N).vec
     drive.startTime = 0.0
@@ -178,8 +212,8 @@ def build(cfg: Config) -> Network:
         for table, nid in zip(vm_tables, inst.vm_ids, strict=True):
             moose.connect(table, "requestOut", lif[int(nid)], "getVm")
 
-    return Network(cfg, p, lif, relays, drive, spike_tables, vm_tables, inst, np.diff(row_start),
-                   time.perf_counter() - t0, instance_s)
+    return Network(cfg, p, p_i, lif, relays, drive, spike_tables, vm_tables, inst,
+                   np.diff(row_start), time.perf_counter() - t0, instance_s)
 
 
 def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: int,
@@ -190,9 +224,11 @@ def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: i
     reinit, which the LIF discards, so it is a placeholder. The very first step also
     carries the current that takes Vm from Vm(0) x (``build``) to Vm(0) before the leak.
     """
-    p = network.params
-    per_event = p.current(network.cfg.network.J)
-    init = network.instance.v_init * MV * p.decay / p.Rm if first else None
+    p, p_i, d = network.params, network.params_I, network.instance.derived
+    net = network.cfg.network
+    per_event = d.per_neuron(p.current(net.J), p_i.current(net.population("I").J))
+    init = (network.instance.v_init * MV * d.per_neuron(p.decay, p_i.decay)
+            / d.per_neuron(p.Rm, p_i.Rm) if first else None)
     # Each step's entry is one of a few values (k events): a table of them as Python
     # floats, indexed, gives the list pymoose wants 2.5x faster than converting a
     # float array (which makes a new float object per entry).
@@ -201,8 +237,9 @@ def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: i
     for i, table in enumerate(network.drive):
         index[1:] = counts(i, n)
         top = int(index.max())
-        if top >= currents.size:
-            currents = np.array([k * per_event for k in range(2 * top + 1)], dtype=object)
+        if top >= currents.size or i == d.N_E:  # I neurons: their own jump
+            step = float(per_event[i])
+            currents = np.array([k * step for k in range(2 * top + 1)], dtype=object)
         row = currents[index].tolist()
         if init is not None:
             row[1] += init[i]
@@ -269,15 +306,18 @@ def _vm(network: Network, n_steps: int, steps: np.ndarray, ids: np.ndarray) -> n
     vm = vm[:, 1:-1]
     row = np.searchsorted(sample, ids)
     hit = (row < sample.size) & (sample[np.minimum(row, sample.size - 1)] == ids)
-    vm[row[hit], steps[hit] - 1] = network.cfg.network.V_r
+    d, net = network.instance.derived, network.cfg.network
+    V_r = d.per_neuron(net.V_r, net.population("I").V_r)
+    vm[row[hit], steps[hit] - 1] = V_r[ids[hit]]
     return vm
 
 
 def wiring(network: Network) -> dict[str, np.ndarray]:
     """Read the recurrent connectivity back from MOOSE (not from what was passed in):
-    per connection its source, target, jump (mV, from the relay's weight) and delay
-    (ms, the transmission delay the relay's stored delay produces)."""
-    p = network.params
+    per connection its source, target, jump (mV, from the relay's weight and the
+    target's encoding) and delay (ms, the transmission delay the relay's stored delay
+    produces)."""
+    p, p_i, n_e = network.params, network.params_I, network.cfg.network.N_E
     source, target, weight, delay = [], [], [], []
     for block in network.relays:
         feed = moose.element(block.feed)
@@ -295,8 +335,10 @@ def wiring(network: Network) -> dict[str, np.ndarray]:
         if not (n_syn == 1).all() or relay_of.size != len(block.handlers):
             raise BuildError(f"relay block at {block.first}: not one synapse per relay")
         source.append(neuron[relay])
-        target.append(np.asarray(fan.columnIndex, dtype=np.int64))
-        weight.append(p.jump_mv(w[relay] / p.dt))
+        to = np.asarray(fan.columnIndex, dtype=np.int64)
+        target.append(to)
+        weight.append(np.where(to < n_e, p.jump_mv(w[relay] / p.dt),
+                               p_i.jump_mv(w[relay] / p.dt)))
         delay.append(p.delay_ms(dl[relay]))
     return {k: np.concatenate(v) for k, v in
             (("source", source), ("target", target), ("weight", weight), ("delay", delay))}

@@ -19,7 +19,7 @@ import numpy as np
 
 from sweep.config import Config
 from sweep.instance import draw_instance
-from sweep.model import THRESHOLD_TIE, source_jumps
+from sweep.model import THRESHOLD_TIE, jumps, population_of
 
 
 @dataclass
@@ -35,13 +35,19 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
     t0 = time.perf_counter()
     inst = draw_instance(cfg)
     d, net, dt = inst.derived, cfg.network, cfg.sim.dt
-    N, m, n_ref = d.N, d.delay_steps, d.refractory_steps
-    x = np.exp(-dt / net.tau)
-    theta = net.theta * (1 + THRESHOLD_TIE)
+    N, m = d.N, d.delay_steps
+    # Each neuron's own constants (the two populations' values; one value in model A).
+    e, i = net.population("E"), net.population("I")
+    n_ref = d.per_neuron(d.refractory_steps, d.refractory_steps_I)
+    x = d.per_neuron(np.exp(-dt / e.tau), np.exp(-dt / i.tau))
+    theta = d.per_neuron(e.theta, i.theta) * (1 + THRESHOLD_TIE)
+    V_r = d.per_neuron(e.V_r, i.V_r)
+    J_ext = d.per_neuron(e.J, i.J)
 
     # Out-going edges of each neuron (CSR), with their weights in mV.
     row_ptr, out_tgt = inst.out_edges()
-    out_w = np.repeat(source_jumps(net), np.diff(row_ptr))
+    pop = population_of(net)
+    out_w = jumps(net)[np.repeat(pop, np.diff(row_ptr)), pop[out_tgt]]
 
     ring = np.zeros((m + 1, N))  # recurrent input due at step k sits in ring[k % (m+1)]
     V = inst.v_init.copy()
@@ -57,7 +63,7 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
         for j in range(n):
             k = first + j + 1
             slot = k % (m + 1)
-            inp = ext[:, j] * net.J + ring[slot]
+            inp = ext[:, j] * J_ext + ring[slot]
             ring[slot] = 0.0
             refractory = k <= last + n_ref
             free = ~refractory
@@ -67,8 +73,9 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
                 pending[free] = 0.0
             V[free] += inp[free]
             fired = free & (V > theta)
-            V[refractory | fired] = net.V_r
-            V[free & ~fired] *= x
+            V[refractory | fired] = V_r[refractory | fired]
+            leak = free & ~fired
+            V[leak] *= x[leak]
             vm[:, k - 1] = V[inst.vm_ids]
             spk = np.flatnonzero(fired)
             if spk.size:

@@ -20,12 +20,12 @@ import pyarrow.parquet as pq
 from analysis.states import MEASURES
 from analysis.summary import STATISTICS
 from sweep.claims import tidy
-from sweep.config import POINT_GROUPS, Config, config_from_dict, point_keys
+from sweep.config import INHIBITORY, POINT_GROUPS, Config, config_from_dict, point_keys
 from sweep.model import NEURON_RULE_NOTE, derive
 from sweep.rundir import RunDir, atomic_write
 
-SCHEMA_VERSION = "4"  # 2: neuron_rule replaces deviation (engine v2); 3: env_cv, coherence;
-# 4: standard errors and the decision margin
+SCHEMA_VERSION = "5"  # 2: neuron_rule replaces deviation (engine v2); 3: env_cv, coherence;
+# 4: standard errors and the decision margin; 5: two populations
 META_KEY = b"brunel_sweep"
 G, ETA = "network.g", "network.eta"  # the columns of the (g, eta) plane
 _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(),
@@ -34,8 +34,10 @@ _ARROW = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string
 
 def _config_fields() -> list[pa.Field]:
     """Every network/sim/analysis setting as a column named by its dotted key; the
-    point's seed is the ``seed`` column."""
-    return [pa.field(key, _ARROW[kind], nullable=False)
+    point's seed is the ``seed`` column. An optional setting (the inhibitory keys,
+    null: model A's value) is a nullable column."""
+    optional = " | None"
+    return [pa.field(key, _ARROW[kind.removesuffix(optional)], nullable=kind.endswith(optional))
             for key, kind in point_keys().items() if key != "sim.seed"]
 
 
@@ -67,9 +69,11 @@ SCHEMA = pa.schema([
     pa.field("spikes_file", pa.string()),
 ], metadata={b"schema_version": SCHEMA_VERSION.encode()})
 
-# Statistics added since schema 3: a part or dataset written before them reads with
-# nulls there (``upgrade``), so that older run directories keep resuming and gathering.
-LATER = ("rate_se", "cv_isi_se", "env_cv_se", "margin")
+# Columns added since schema 3: a part or dataset written before them reads with
+# nulls there (``upgrade``; for the inhibitory keys null is model A's value), so that
+# older run directories keep resuming and gathering.
+LATER = ("rate_se", "cv_isi_se", "env_cv_se", "margin", "rate_E_hz", "rate_I_hz", "cv_isi_E",
+         "cv_isi_I", *(f"network.{key}" for key in INHIBITORY))
 
 # What a point's process measures beside its statistics, each a column.
 MEASURED = ("n_spikes", "syn_events", "build_s", "drive_s", "run_s", "neuron_rule")

@@ -48,6 +48,23 @@ def test_fixed_in_degree_weights_delays_no_self_loops(multapses):
     assert np.unique(src[exc]).size > 0.95 * net.N_E
 
 
+@pytest.mark.parametrize("g_I", [4.5, 3.0])  # 3.0: a second relay per I neuron
+def test_two_populations_jumps_per_source_and_target(g_I):
+    r = in_fresh_process(_wiring, ["network.N_E=400", "network.N_I=100", "network.g=4.5",
+                                   "network.J_I=0.13", f"network.g_I={g_I}",
+                                   "network.tau_I=8"])
+    w = r["w"]
+    src, tgt = w["source"], w["target"]
+    assert src.size == 500 * 50  # every connection once, however the relays are split
+    exc, onto_e = src < 400, tgt < 400
+    expected = {(True, True): 0.1, (False, True): -0.45, (True, False): 0.13,
+                (False, False): -g_I * 0.13}
+    for (from_e, to_e), jump in expected.items():
+        mine = (exc == from_e) & (onto_e == to_e)
+        assert mine.sum() > 0
+        np.testing.assert_allclose(w["weight"][mine], jump, rtol=1e-12)
+
+
 def _spikes(overrides: list[str]) -> tuple[np.ndarray, np.ndarray]:
     from sweep.config import load_config
     from sweep.network import build, simulate

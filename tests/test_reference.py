@@ -52,3 +52,17 @@ def test_identical_at_full_size():
     r = in_fresh_process(_both, ["network=brunel_a", "sim.duration=600", "sim.transient=100"])
     assert r["moose"][0].size > 200_000
     assert_identical(r)
+
+
+# Two populations: each difference on its own path (faster I neurons; their own
+# threshold and reset; their own couplings, which need a second relay per I neuron
+# when g_I differs from g; their own drive and refractory period).
+@pytest.mark.parametrize("inhibitory", [
+    ["network.tau_I=10"],
+    ["network.theta_I=19", "network.V_r_I=9"],
+    ["network.J_I=0.12", "network.g_I=4", "network.eta_I=2.4", "network.tau_rp_I=1"],
+])
+def test_two_populations_identical_spike_trains(inhibitory):
+    r = in_fresh_process(_both, [*N2500, "network.g=5", "network.eta=2", *inhibitory])
+    assert r["moose"][0].size > 2 * r["N"]
+    assert_identical(r)
