@@ -21,13 +21,14 @@ from analysis.boundaries import LEVEL, locate
 from analysis.states import MEASURES, line_between, point_decision
 from analysis.theory import Params, code_version, state_map
 from analysis.theory_lines import theory_lines
-from sweep.config import POINT_GROUPS, AnalysisConfig, ConfidenceConfig
+from sweep.config import INHIBITORY, POINT_GROUPS, AnalysisConfig, ConfidenceConfig
 from sweep.grid import fig2_plane
 from sweep.model import NEURON_RULE_NOTE
 from sweep.rundir import RunDir, atomic_write, write_text
 from sweep.storage import ETA, G, row_config
 
-NETWORK_KEYS = ("N_E", "N_I", "epsilon", "J", "D", "theta", "V_r", "tau", "tau_rp")
+NETWORK_KEYS = ("N_E", "N_I", "epsilon", "J", "D", "theta", "V_r", "tau", "tau_rp",
+                *INHIBITORY)
 
 
 def network_params(df: pd.DataFrame) -> Params:
@@ -102,17 +103,22 @@ def near_line(g: np.ndarray, eta: np.ndarray, lines: pd.DataFrame, dg: float, de
 
 
 def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    """Per simulated point (status ok): its theory state, nu0, CV, whether a quiescent
-    state coexists in the theory (``bistable``), and whether it is far from a
-    theoretical line (more than one grid step in g or in eta)."""
+    """Per simulated point (status ok): its theory state, rates (``nu0`` over all neurons,
+    what ``rate_hz`` measures; ``nu0_E`` and ``nu0_I`` per population, equal in model A),
+    CV, whether a quiescent state coexists in the theory (``bistable``), and whether it
+    is far from a theoretical line (more than one grid step in g or in eta)."""
     at = theory_map.set_index(["g", "eta"])
     ok = df[df.status == "ok"].reset_index(drop=True)
     keys = list(zip(np.round(ok[G], 10), np.round(ok[ETA], 10), strict=True))
     theory = at.reindex(pd.MultiIndex.from_tuples(keys, names=["g", "eta"]))
     near = near_line(ok[G].to_numpy(), ok[ETA].to_numpy(), lines,
                      grid_step(df[G].to_numpy()), grid_step(df[ETA].to_numpy()))
+    nu_e, nu_i = theory.nu0.to_numpy(), theory.nu0_I.to_numpy()
+    n_e, n_i = ok["network.N_E"].to_numpy(), ok["network.N_I"].to_numpy()
     return pd.concat([ok, pd.DataFrame({
-        "theory_state": theory.state.to_numpy(), "nu0": theory.nu0.to_numpy(),
+        "theory_state": theory.state.to_numpy(),
+        "nu0": np.where(nu_e == nu_i, nu_e, (n_e * nu_e + n_i * nu_i) / (n_e + n_i)),
+        "nu0_E": nu_e, "nu0_I": nu_i,
         "cv_theory": theory.cv.to_numpy(), "bistable": theory.bistable.to_numpy(),
         "far": ~near})], axis=1)
 
@@ -366,6 +372,12 @@ def _scores(far: pd.DataFrame, state: str, rate: str, cv: str) -> list[str]:
                      f"max |error| {err.abs().max():.1%}")
         lines.append(f"CV of ISIs in the AI region: median {ai[cv].median():.2f}, the "
                      f"theory's (Poisson inputs) {ai.cv_theory.median():.2f}")
+    two = far[(far.nu0_E != far.nu0_I) & (far.theory_state.isin(["AI", "AR"]))]
+    for pop in ("E", "I") if len(two) and "rate_E_hz" in far else ():
+        err = two[f"rate_{pop}_hz"] / two[f"nu0_{pop}"] - 1
+        lines.append(f"  {pop} neurons' rate vs the theory's in the asynchronous region "
+                     f"({len(two)} far points): mean {err.mean():+.1%}, median |error| "
+                     f"{err.abs().median():.1%}, max |error| {err.abs().max():.1%}")
     return lines
 
 
@@ -375,7 +387,8 @@ def by_point(cmp: pd.DataFrame) -> pd.DataFrame:
     if not cmp.duplicated([G, ETA]).any():
         return cmp
     how = {c: "first" for c in cmp.columns if c not in (G, ETA, "state")}
-    how.update(rate_hz="mean", cv_isi="mean")
+    how.update({c: "mean" for c in ("rate_hz", "cv_isi", "rate_E_hz", "rate_I_hz")
+                if c in cmp})
     out = cmp.groupby([G, ETA], as_index=False).agg(how)
     return out.merge(point_decisions(cmp)[[G, ETA, "state"]], on=[G, ETA])
 

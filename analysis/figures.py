@@ -25,6 +25,7 @@ from analysis.agreement import (
 from analysis.boundaries import LEVEL
 from analysis.states import STATES
 from analysis.stats import population_rate
+from sweep.config import INHIBITORY
 from sweep.grid import fig2_plane, fig8_panels
 from sweep.rundir import RunDir, atomic_write
 from sweep.storage import ETA, G
@@ -303,8 +304,11 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{c}={v}" for c, v in zip(others, key, strict=True))
         n = int(sub.N.iloc[0])
+        inhibitory = [f"{k}={sub[f'network.{k}'].iloc[0]:g}" for k in INHIBITORY
+                      if pd.notna(sub[f"network.{k}"].iloc[0])]
         title = f"N={n} (C_E={int(sub.C_E.iloc[0])}, J={sub['network.J'].iloc[0]} mV)" + (
-            f"; {label}" if label else "")
+            f"; {label}" if label else "") + (
+            f"; I neurons: {', '.join(inhibitory)}" if inhibitory else "")
         theory_map = lines = None
         if with_theory and len(sub[sub.status == "ok"]):
             cache = run_dir if not others else None
@@ -337,7 +341,9 @@ def theory_figure(lines: pd.DataFrame, params, path: Path) -> Path:
     ax.legend(fontsize=8)
     fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
                  f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
-                 f"τ_rp={params.tau_rp} ms", fontsize=10)
+                 f"τ_rp={params.tau_rp} ms" + "".join(
+                     f", {k}={getattr(params, k):g}" for k in INHIBITORY
+                     if getattr(params, k) is not None), fontsize=10)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path

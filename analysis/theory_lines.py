@@ -10,6 +10,12 @@
 - Balance: g gamma = 1, where the theory's asynchronous state changes from
   excitation-dominated (AR) to inhibition-dominated (AI).
 
+Two populations (``Params`` with inhibitory values): the same lines, with G the
+characteristic gain F = 1 - det(I - G) of the 2x2 loop gain (``analysis.theory.loop_gain``),
+so that Re F = 1, Im F = 0 is det(I - G) = 0 as two real equations; the onset is where
+the mean rate over all neurons (``network_rate``) reaches the floor; g_I and eta_I
+follow g and eta where they are None. The plane's axes stay g and eta.
+
 A line is a table of (line, g, eta, f_hz) rows in the order of the line; f_hz is the
 frequency of the mode that becomes unstable there (NaN for the onset).
 """
@@ -22,7 +28,7 @@ from collections.abc import Iterator
 import numpy as np
 from scipy import optimize
 
-from analysis.theory import Params, loop_gain, nu0
+from analysis.theory import Params, loop_gain, network_rate, nu0_pair
 
 LINES = ("SR", "SI-fast", "SI-slow", "onset", "balance")
 Plane = tuple[tuple[float, float], tuple[float, float]]  # (g from, to), (eta from, to)
@@ -54,11 +60,11 @@ def _crossing(p: Params, fixed: str, value: float, free: float, band: tuple[floa
     """(f, Re G) where G crosses the real axis in ``band`` (Hz), linearly interpolated on
     a coarse frequency grid; the crossing with the largest Re G; None if none."""
     g, eta = (value, free) if fixed == "g" else (free, value)
-    nu = nu0(p, g, eta)
-    if nu < 0.2:
+    rates = nu0_pair(p, g, eta)
+    if network_rate(p, *rates) < 0.2:
         return None
     freqs = np.geomspace(*band, n_freq)
-    gains = [loop_gain(p, g, eta, 2 * math.pi * f * p.tau_s, nu) for f in freqs]
+    gains = [loop_gain(p, g, eta, 2 * math.pi * f * p.tau_s, rates) for f in freqs]
     found = []
     for fa, fb, ga, gb in zip(freqs[:-1], freqs[1:], gains[:-1], gains[1:], strict=True):
         if ga.imag * gb.imag < 0:
@@ -113,9 +119,10 @@ def _follow(p: Params, fixed: str, values: np.ndarray, start: int,
 
 
 def _onset(p: Params, g: float, floor: float) -> float | None:
-    """eta at which nu0 reaches ``floor`` Hz at this g (None outside eta in (0.01, 2])."""
+    """eta at which nu0 (two populations: the mean rate over all neurons) reaches
+    ``floor`` Hz at this g (None outside eta in (0.01, 2])."""
     def excess(eta: float) -> float:
-        return math.log(max(nu0(p, g, eta), 1e-12) / floor)
+        return math.log(max(network_rate(p, *nu0_pair(p, g, eta)), 1e-12) / floor)
 
     lo, hi = 0.01, 2.0
     if excess(lo) >= 0 or excess(hi) < 0:

@@ -98,10 +98,13 @@ def base_row(point_id: str, replicate: int, cfg: Config) -> dict[str, Any]:
 def row_config(row: dict[str, Any]) -> Config:
     """The point's config back from its row (the inverse of ``base_row``)."""
     groups: dict[str, dict[str, Any]] = {g: {} for g in POINT_GROUPS}
-    for key in point_keys():
+    for key, kind in point_keys().items():
         group, _, name = key.partition(".")
         value = row["seed" if key == "sim.seed" else key]
-        groups[group][name] = value.item() if hasattr(value, "item") else value
+        value = value.item() if hasattr(value, "item") else value
+        if kind.endswith("| None") and value != value:  # pandas reads a null float as NaN
+            value = None
+        groups[group][name] = value
     return config_from_dict(groups)
 
 

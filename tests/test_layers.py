@@ -14,7 +14,7 @@ LAYERS = {
     # pure leaves: schema, exit codes, model quantities, statistics, classifier, theory
     0: ["sweep.config", "sweep.cli", "sweep.rundir", "sweep.model", "analysis.stats",
         "analysis.states",
-        "analysis.summary", "analysis.theory", "analysis.theory_lines"],
+        "analysis.summary", "analysis.theory_two_pop", "analysis.theory", "analysis.theory_lines"],
     # building and simulating one network
     1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer",
         "sweep.brian2_peer"],
