@@ -293,7 +293,9 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"--points {' '.join(args.points)}: must be finite numbers")
     for n in args.sizes:  # every configuration is checked before the first simulation
         for g, eta in points:
-            load_config(overrides(n, g, eta, args.overrides))
+            if load_config(overrides(n, g, eta, args.overrides)).network.two_populations and peers:
+                raise UsageError(f"--peer {' '.join(peers)}: the peers simulate model A only; "
+                                 "leave out the inhibitory network.*_I keys")
     if "nest" in peers:
         from sweep.nest_peer import INSTALL_HINT, nest_available
 

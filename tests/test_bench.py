@@ -29,6 +29,13 @@ def test_bad_point_is_one_line_exit_2(capsys):
     assert err == ["error: network.D=0.1: must be at least 2 steps of sim.dt=0.1 ms"]
 
 
+def test_peers_refuse_a_two_population_network(capsys):
+    assert bench.main(["--sizes", "500", "--peer", "nest", "brian2", "network.tau_I=10"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --peer nest brian2: the peers simulate model A only; leave out the "
+                   "inhibitory network.*_I keys"]
+
+
 def test_engine_help_lists_the_peers(capsys):
     with pytest.raises(SystemExit) as done:
         bench.main(["engine", "--help"])

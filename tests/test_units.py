@@ -53,6 +53,17 @@ def test_replicates_get_their_own_seeds_and_duplicates_run_once():
     assert not {p.point_id for p in other} & {p.point_id for p in points}
 
 
+def test_model_a_keeps_its_ids_and_seeds_and_two_populations_get_their_own():
+    # The default point's id and seed from before the inhibitory keys existed: run
+    # directories made then keep resuming.
+    point = expand(load_config([]))[0]
+    assert (point.point_id, point.config.sim.seed) == ("2745223a6364032a", 622982093)
+    same = expand(load_config(["network.J_I=0.1", "network.theta_I=20", "network.tau_I=20"]))[0]
+    assert same.point_id == point.point_id  # model A's values said again: the same network
+    other = expand(load_config(["network.J_I=0.105"]))[0]
+    assert other.point_id != point.point_id and other.config.sim.seed != point.config.sim.seed
+
+
 def test_row_and_config_round_trip():
     point = expand(load_config([*SMALL, "network.g=4.5", "sim.duration=600"]))[0]
     row = base_row(point.point_id, 0, point.config)
@@ -61,6 +72,12 @@ def test_row_and_config_round_trip():
         assert dataclasses.asdict(getattr(back, group)) == \
             dataclasses.asdict(getattr(point.config, group))
     assert (row["N"], row["C_E"], row["C_I"]) == (500, 40, 10)
+    # Two populations; a null inhibitory key read back by pandas is NaN: model A's value.
+    two = expand(load_config([*SMALL, "network.theta_I=19", "network.g_I=4"]))[0]
+    row = base_row(two.point_id, 0, two.config)
+    assert row_config(row).network == two.config.network
+    row["network.tau_I"] = float("nan")
+    assert row_config(row).network.tau_I is None
 
 
 def test_shards_and_array_specs():
