@@ -1,0 +1,94 @@
+"""Two-population networks at full size against the two-population theory
+(docs/results.md#two-populations). Reads the gathered datasets of
+``grid=two_pop_checks`` and ``grid=two_pop_sizes`` (their parquet files, given on the
+command line) and prints, per network:
+
+- the simulated E and I rates (mean over seeds, and their spread), state and envelope CV;
+- the theory's stationary pair, its stability (state, most unstable mode, margin);
+- open loop: each population's Siegert rate phi_a(nu_E, nu_I) evaluated at the
+  *simulated* rates, against the simulated rate of that population. If the
+  single-neuron description is right, phi_a(simulated) = simulated;
+- closed-loop sensitivity: how far the theory's E rate moves when one population's
+  transfer function is lowered by 1% (phi_a -> 0.99 phi_a), i.e. how much a small
+  error of the single-neuron description is amplified by the loop.
+
+  python docs/data/two_pop_checks.py docs/data/two_pop_checks.parquet \
+      docs/data/two_pop_sizes.parquet > docs/data/two_pop_checks.txt
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from analysis.theory import Params, nu0_pair, predict, siegert
+from analysis.theory_two_pop import mean_field, self_consistent_pairs
+from sweep.config import INHIBITORY
+from sweep.storage import row_config
+
+
+def transfer(p: Params, g: float, eta: float):
+    """Each population's rate as a function of (nu_E, nu_I): (phi_E, phi_I)."""
+    c_i = p.gamma * p.C_E
+
+    def phi(pop):
+        neuron = p.neuron(pop)
+        return lambda nu_e, nu_i: siegert(neuron, *mean_field(pop, p.C_E, c_i,
+                                                              pop.eta * p.nu_thr, nu_e, nu_i))
+
+    return tuple(phi(pop) for pop in p.populations(g, eta))
+
+
+def lowered(p: Params, g: float, eta: float, which: int, factor: float = 0.99) -> float:
+    """The theory's (highest) E rate with population ``which``'s transfer times ``factor``."""
+    phis = list(transfer(p, g, eta))
+    base = phis[which]
+    phis[which] = lambda nu_e, nu_i: factor * base(nu_e, nu_i)
+    e, i = p.populations(g, eta)
+    pairs = self_consistent_pairs(*phis, 1e3 / e.tau_rp, 1e3 / i.tau_rp, 400,
+                                  highest_only=True)
+    return pairs[-1][0] if pairs else 0.0
+
+
+def label(row: pd.Series) -> str:
+    own = [f"{k}={row[f'network.{k}']:g}" for k in INHIBITORY
+           if pd.notna(row.get(f"network.{k}"))]
+    return (f"N={int(row.N)} g={row['network.g']:g} eta={row['network.eta']:g} "
+            f"{' '.join(own) or 'model A'}")
+
+
+def main(paths: list[str]) -> None:
+    df = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    df = df[df.status == "ok"]
+    keys = ["N", "network.g", "network.eta", *(f"network.{k}" for k in INHIBITORY)]
+    for _, runs in df.groupby(keys, dropna=False, sort=False):
+        row = runs.iloc[0]
+        cfg = row_config(row.to_dict())
+        p = Params.from_config(cfg.network)
+        g, eta = cfg.network.g, cfg.network.eta
+        nu_e, nu_i = nu0_pair(p, g, eta)
+        pred = predict(p, g, eta, cfg.analysis.f_fast, cfg.analysis.quiescent_rate)
+        sim_e, sim_i = runs.rate_E_hz.mean(), runs.rate_I_hz.mean()
+        phi_e, phi_i = transfer(p, g, eta)
+        mode = (f"unstable at {pred.f_unstable:.0f} Hz, margin {pred.margin:+.2f}"
+                if pred.f_unstable else f"stable, margin {pred.margin:+.2f}")
+        print(label(row))
+        print(f"  simulated ({len(runs)} seeds): E {sim_e:.2f} Hz (spread "
+              f"{runs.rate_E_hz.max() - runs.rate_E_hz.min():.2f}), I {sim_i:.2f} Hz; "
+              f"states {', '.join(runs.state)}; envelope CV "
+              f"{', '.join(f'{v:.2f}' for v in runs.env_cv)}; peak "
+              f"{', '.join(f'{v:.0f}' for v in runs.osc_freq_hz)} Hz")
+        print(f"  theory: E {nu_e:.2f} Hz, I {nu_i:.2f} Hz ({sim_e / nu_e - 1:+.1%}, "
+              f"{sim_i / nu_i - 1:+.1%}); {pred.state}, {mode}")
+        print(f"  open loop, phi_a at the simulated rates: E {phi_e(sim_e, sim_i):.2f} Hz "
+              f"({phi_e(sim_e, sim_i) / sim_e - 1:+.1%}), I {phi_i(sim_e, sim_i):.2f} Hz "
+              f"({phi_i(sim_e, sim_i) / sim_i - 1:+.1%})")
+        if nu_e > 0:
+            moves = [lowered(p, g, eta, k) / nu_e - 1 for k in (0, 1)]
+            print(f"  closed loop: E rate moves {moves[0]:+.1%} when phi_E is lowered by 1%, "
+                  f"{moves[1]:+.1%} when phi_I is")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
