@@ -8,6 +8,11 @@ command line) and prints, per network:
 - open loop: each population's Siegert rate phi_a(nu_E, nu_I) evaluated at the
   *simulated* rates, against the simulated rate of that population. If the
   single-neuron description is right, phi_a(simulated) = simulated;
+- the noise the neurons behave as if they had: sigma_a* with
+  phi_a(mu_a, sigma_a*) = simulated rate, mu_a at the simulated rates, against the
+  Poisson-input sigma_a; beside it the spike trains' CV (simulated, theory) and the
+  mean pairwise spike-count correlation (``spike_sync``, 2-ms bins), the source of
+  input fluctuations the theory leaves out;
 - closed-loop sensitivity: how far the theory's E rate moves when one population's
   transfer function is lowered by 1% (phi_a -> 0.99 phi_a), i.e. how much a small
   error of the single-neuron description is amplified by the loop.
@@ -21,8 +26,9 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
+from scipy import optimize
 
-from analysis.theory import Params, nu0_pair, predict, siegert
+from analysis.theory import Params, isi_cv, nu0_pair, predict, siegert
 from analysis.theory_two_pop import mean_field, self_consistent_pairs
 from sweep.config import INHIBITORY
 from sweep.storage import row_config
@@ -49,6 +55,18 @@ def lowered(p: Params, g: float, eta: float, which: int, factor: float = 0.99) -
     pairs = self_consistent_pairs(*phis, 1e3 / e.tau_rp, 1e3 / i.tau_rp, 400,
                                   highest_only=True)
     return pairs[-1][0] if pairs else 0.0
+
+
+def effective_noise(p: Params, pop, nu_e: float, nu_i: float, rate: float
+                    ) -> tuple[float, float, float]:
+    """(mu, Poisson sigma, sigma* reproducing ``rate``) of population ``pop``'s input at
+    the rates (nu_e, nu_i), mV; sigma* NaN where no sigma in [0.2, 5] sigma gives it."""
+    mu, sigma = mean_field(pop, p.C_E, p.gamma * p.C_E, pop.eta * p.nu_thr, nu_e, nu_i)
+    neuron = p.neuron(pop)
+    f = lambda s: siegert(neuron, mu, s) - rate  # noqa: E731
+    lo, hi = 0.2 * sigma, 5 * sigma
+    star = optimize.brentq(f, lo, hi, xtol=1e-6) if f(lo) * f(hi) < 0 else float("nan")
+    return mu, sigma, star
 
 
 def label(row: pd.Series) -> str:
@@ -84,6 +102,16 @@ def main(paths: list[str]) -> None:
         print(f"  open loop, phi_a at the simulated rates: E {phi_e(sim_e, sim_i):.2f} Hz "
               f"({phi_e(sim_e, sim_i) / sim_e - 1:+.1%}), I {phi_i(sim_e, sim_i):.2f} Hz "
               f"({phi_i(sim_e, sim_i) / sim_i - 1:+.1%})")
+        for name, pop, rate, cv in zip("EI", p.populations(g, eta), (sim_e, sim_i),
+                                       (runs.cv_isi_E.mean(), runs.cv_isi_I.mean()),
+                                       strict=True):
+            mu, sigma, star = effective_noise(p, pop, sim_e, sim_i, rate)
+            print(f"  {name} input at the simulated rates: mu {mu:.2f} mV (theta "
+                  f"{pop.theta:g}), Poisson sigma {sigma:.2f} mV; the simulated rate needs "
+                  f"sigma {star:.2f} mV ({star / sigma - 1:+.1%}); CV {cv:.2f} (theory "
+                  f"{isi_cv(p.neuron(pop), mu, sigma):.2f})")
+        print(f"  spike-count correlation (2-ms bins): "
+              f"{', '.join(f'{v:.1e}' for v in runs.spike_sync)}")
         if nu_e > 0:
             moves = [lowered(p, g, eta, k) / nu_e - 1 for k in (0, 1)]
             print(f"  closed loop: E rate moves {moves[0]:+.1%} when phi_E is lowered by 1%, "
