@@ -252,14 +252,19 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
     rows = rows[[(Path(run_dir) / f).exists() for f in rows.spikes_file]]
     if rows.empty:
         return None
-    # Brunel's panels first, in his order; any other point after them.
-    panels = fig8_panels()
+    # Networks that differ in their inhibitory neurons are different points at one (g, eta).
+    networks = [f"network.{k}" for k in INHIBITORY
+                if f"network.{k}" in rows and rows[f"network.{k}"].notna().any()]
+    panels = fig8_panels() if not networks else {}
     panel = [panels.get((r[G], r[ETA]), "") for _, r in rows.iterrows()]
     rows = (rows.assign(panel=panel).sort_values("replicate", kind="stable")
-            .drop_duplicates([G, ETA]))
+            .drop_duplicates([G, ETA, *networks]))
     own = rows[rows.panel != ""]
+    # Brunel's panels in his order where the run has them; else one point per state
+    # first, then other points, at most four.
     rows = (own.sort_values("panel") if len(own) else
-            rows.sort_values([G, ETA]).drop_duplicates("state").head(4)).reset_index(drop=True)
+            rows.sort_values([G, ETA]).assign(new=lambda r: ~r.duplicated("state"))
+            .sort_values("new", ascending=False, kind="stable").head(4)).reset_index(drop=True)
     fig, axes = plt.subplots(2 * ((len(rows) + 1) // 2), min(len(rows), 2), squeeze=False,
                              figsize=(12, 3.2 * ((len(rows) + 1) // 2)),
                              gridspec_kw={"height_ratios": [2, 1] * ((len(rows) + 1) // 2)},
@@ -275,8 +280,9 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
         raster.plot(times[shown], ids[shown], "k.", ms=2)
         raster.set_ylabel("neuron")
         raster.set_xlim(t0, t_stop)
-        raster.set_title(f"{row.panel + ': ' if row.panel else ''}g={row[G]:g}, η={row[ETA]:g}: "
-                         f"{row.state}, "
+        which = "".join(f", {k.split('.')[1]}={row[k]:g}" for k in networks if pd.notna(row[k]))
+        raster.set_title(f"{row.panel + ': ' if row.panel else ''}g={row[G]:g}, η={row[ETA]:g}"
+                         f"{which}: {row.state}, "
                          f"{row.rate_hz:.1f} Hz, CV {row.cv_isi:.2f}", fontsize=9)
         bin_ms = row["analysis.pop_bin"]
         pop = population_rate(times, ids, row.N, t0, t_stop, bin_ms)
@@ -286,7 +292,8 @@ def fig8(df: pd.DataFrame, run_dir: Path, path: Path, window_ms: float = 200.0,
         rate_ax.set_ylabel("rate (Hz)")
     for ax in axes.flat[2 * len(rows):] if len(rows) % 2 else []:
         ax.axis("off")
-    fig.suptitle(f"Brunel Fig. 8 (N={int(rows.N.iloc[0])}); {NEURON_SHORT}", fontsize=10)
+    name = "Brunel Fig. 8" if len(own) else "rasters and population rates"
+    fig.suptitle(f"{name} (N={int(rows.N.iloc[0])}); {NEURON_SHORT}", fontsize=10)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path
