@@ -50,7 +50,7 @@ import tempfile
 from pathlib import Path
 
 from sweep.cli import UsageError, add_overrides, command, parser
-from sweep.config import load_config, standard_size
+from sweep.config import load_config, require_model_a, standard_size
 
 
 def overrides(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
@@ -293,9 +293,9 @@ def main(argv: list[str]) -> int:
         raise UsageError(f"--points {' '.join(args.points)}: must be finite numbers")
     for n in args.sizes:  # every configuration is checked before the first simulation
         for g, eta in points:
-            if load_config(overrides(n, g, eta, args.overrides)).network.two_populations and peers:
-                raise UsageError(f"--peer {' '.join(peers)}: the peers simulate model A only; "
-                                 "leave out the inhibitory network.*_I keys")
+            cfg = load_config(overrides(n, g, eta, args.overrides))
+            if peers:
+                require_model_a(cfg.network, f"--peer {' '.join(peers)}")
     if "nest" in peers:
         from sweep.nest_peer import INSTALL_HINT, nest_available
 

@@ -187,7 +187,7 @@ def run_brian2(cfg, same_drive: bool = False, spikes_path: Path | None = None) -
 
 def _peer_main(argv: list[str]) -> int:
     from sweep.cli import UsageError, add_overrides, parser
-    from sweep.config import load_config
+    from sweep.config import load_config, require_model_a
 
     ap = parser("python -m sweep.brian2_peer", __doc__, "sweep.brian2_peer")
     ap.add_argument("--same-drive", action="store_true",
@@ -198,6 +198,7 @@ def _peer_main(argv: list[str]) -> int:
     add_overrides(ap)
     args = ap.parse_intermixed_args(argv)
     cfg = load_config(args.overrides)
+    require_model_a(cfg.network, "the Brian2 peer")
     problem = missing()
     if problem:
         raise UsageError(problem)

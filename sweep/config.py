@@ -91,6 +91,13 @@ class NetworkConfig:
         return out
 
 
+def require_model_a(net: NetworkConfig, who: str) -> None:
+    """Refuse a two-population network where only model A is simulated (the peers)."""
+    if net.two_populations:
+        raise ConfigError(f"{who}: simulates model A only; leave out the inhibitory "
+                          "network.*_I keys")
+
+
 # Each inhibitory key and the excitatory (model A) key whose value it defaults to.
 INHIBITORY = {"tau_I": "tau", "tau_rp_I": "tau_rp", "theta_I": "theta", "V_r_I": "V_r",
               "J_I": "J", "g_I": "g", "eta_I": "eta"}

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from sweep.cli import UsageError, add_overrides, command, parser
-from sweep.config import Config, load_config
+from sweep.config import Config, load_config, require_model_a
 from sweep.instance import draw_instance
 
 INSTALL_HINT = "NEST is not installed: pip install -e '.[peers]'"
@@ -103,6 +103,7 @@ def main(argv: list[str]) -> int:
     ap = parser("python -m sweep.nest_peer", __doc__, "sweep.nest_peer")
     add_overrides(ap)
     cfg = load_config(ap.parse_args(argv).overrides)
+    require_model_a(cfg.network, "the NEST peer")
     if not nest_available():
         raise UsageError(INSTALL_HINT)
     print(json.dumps(run_nest(cfg)))

@@ -32,7 +32,7 @@ def test_bad_point_is_one_line_exit_2(capsys):
 def test_peers_refuse_a_two_population_network(capsys):
     assert bench.main(["--sizes", "500", "--peer", "nest", "brian2", "network.tau_I=10"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: --peer nest brian2: the peers simulate model A only; leave out the "
+    assert err == ["error: --peer nest brian2: simulates model A only; leave out the "
                    "inhibitory network.*_I keys"]
 
 
