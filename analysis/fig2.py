@@ -17,7 +17,7 @@ from pathlib import Path
 from joblib import Memory
 
 from analysis.figures import theory_figure
-from analysis.theory import Params, code_version
+from analysis.theory import Params, code_version, predict
 from analysis.theory_lines import theory_lines
 from sweep.cli import add_overrides, command, parser
 from sweep.config import load_config
@@ -37,7 +37,9 @@ def main(argv: list[str]) -> int:
     cached_lines = Memory(cache, verbose=0).cache(theory_lines)
     t0 = time.perf_counter()
     lines = cached_lines(p, cfg.analysis.quiescent_rate, fig2_plane(), code=code_version())
-    theory_figure(lines, p, args.out)
+    a = cfg.analysis
+    theory_figure(lines, p, args.out,
+                  lambda g, eta: predict(p, g, eta, a.f_fast, a.quiescent_rate).state)
     counts = ", ".join(f"{name} {len(ln)}" for name, ln in lines.groupby("line", sort=False))
     print(f"wrote {args.out} (points on each line: {counts}; "
           f"{time.perf_counter() - t0:.1f} s; cache {cache})")

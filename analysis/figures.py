@@ -3,6 +3,7 @@ and, for points whose spikes were saved, Brunel's Fig. 8 (raster and population 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -121,19 +122,27 @@ def draw_lines(ax: plt.Axes, lines: pd.DataFrame, legend: bool = False) -> None:
         ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
 
 
-def label_regions(ax: plt.Axes, lines: pd.DataFrame, gamma: float) -> None:
-    """Name the theory's regions, placed from its lines (Fig. 2's labels)."""
+def label_regions(ax: plt.Axes, lines: pd.DataFrame, gamma: float,
+                  state_at: Callable[[float, float], str] | None = None) -> None:
+    """Name the theory's regions, placed from its lines (Fig. 2's labels). With
+    ``state_at(g, eta)``, each label is the theory's state at its place: a network
+    whose regions are not model A's gets the names it has."""
     by = {name: ln for name, ln in lines.groupby("line")}
     g_bal = 1 / gamma
     kw = {"ha": "center", "va": "center", "fontsize": 11, "weight": "bold"}
+
+    def text(g: float, eta: float, name: str, **style) -> None:
+        name = state_at(g, eta).replace("-", " ") if state_at else name
+        ax.text(g, eta, name, **{**kw, **style})
+
     if "SR" in by:
-        ax.text(by["SR"].g.min() - 0.6, 2.5, "SR", **kw)
-        ax.text((by["SR"].g.max() + g_bal) / 2, 3.5, "AR", **{**kw, "fontsize": 8})
-    ax.text((g_bal + 8) / 2 + 0.3, 1.6, "AI", **kw)
+        text(by["SR"].g.min() - 0.6, 2.5, "SR")
+        text((by["SR"].g.max() + g_bal) / 2, 3.5, "AR", fontsize=8)
+    text((g_bal + 8) / 2 + 0.3, 1.6, "AI")
     if "SI-fast" in by:
-        ax.text(7.2, min(by["SI-fast"].eta.min() + 1.0, 3.8), "SI fast", **kw)
+        text(7.2, min(by["SI-fast"].eta.min() + 1.0, 3.8), "SI fast")
     if "onset" in by:
-        ax.text(6.5, by["onset"].eta.median() / 2, "Q", **kw)
+        text(6.5, by["onset"].eta.median() / 2, "Q")
     if "SI-slow" in by:
         band = by["SI-slow"]
         ax.annotate("SI slow", (band.g.mean(), band.eta.mean()), (band.g.mean() + 1.2, 0.35),
@@ -327,14 +336,16 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
     return out + ([f8] if f8 else [])
 
 
-def theory_figure(lines: pd.DataFrame, params, path: Path) -> Path:
+def theory_figure(lines: pd.DataFrame, params, path: Path,
+                  state_at: Callable[[float, float], str] | None = None) -> Path:
     """Brunel's Fig. 2 from the theory alone: the boundaries in the (g, eta) plane with
-    the regions named, and the frequency of the mode that becomes unstable on each."""
+    the regions named (by ``state_at``, see ``label_regions``), and the frequency of
+    the mode that becomes unstable on each."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True,
                              gridspec_kw={"width_ratios": [3, 2]})
     ax = axes[0]
     draw_lines(ax, lines, legend=True)
-    label_regions(ax, lines, params.gamma)
+    label_regions(ax, lines, params.gamma, state_at)
     g_range, (_, eta_max) = fig2_plane()
     ax.set(xlim=g_range, ylim=(0, eta_max),
            xlabel="g (relative strength of inhibition)", ylabel="ν_ext / ν_thr",
