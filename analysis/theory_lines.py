@@ -150,8 +150,13 @@ def line(p: Params, name: str, quiescent_rate: float, plane: Plane, step: float 
     if name == "SR":  # followed along eta: the line is nearly parallel to it
         # No scan: the loop gain near 650 Hz costs about 0.5 s (parabolic cylinder
         # functions of large order), so a scan would take minutes.
-        pts = _follow(p, "eta", etas, int(np.argmin(abs(etas - 2.0))), (650.0, 3.3),
-                      (0.5, g_bal), (300.0, 2000.0), scan=False)
+        # Instead, a few first guesses of g at eta = 2, the standard network's first
+        # (another network's line lies elsewhere: theta_I = 19 puts it at g = 3.10).
+        for g_guess in (3.3, 3.1, 3.5, 2.9, 3.7):
+            pts = _follow(p, "eta", etas, int(np.argmin(abs(etas - 2.0))), (650.0, g_guess),
+                          (0.5, g_bal), (300.0, 2000.0), scan=False)
+            if pts:
+                break
         return _rows(name, ((g, eta, f) for eta, g, f in pts))
     if name == "SI-fast":
         pts = _follow(p, "g", gs, int(np.argmin(abs(gs - 6.0))), (176.0, 3.25),
