@@ -114,8 +114,13 @@ def main(paths: list[str]) -> None:
               f"{', '.join(f'{v:.1e}' for v in runs.spike_sync)}")
         if nu_e > 0:
             moves = [lowered(p, g, eta, k) / nu_e - 1 for k in (0, 1)]
+            # Each transfer too high by its open-loop error: lowering it by that much
+            # moves the E rate by (error / 1%) times the move per 1%, to first order.
+            errors = [phi_e(sim_e, sim_i) / sim_e - 1, phi_i(sim_e, sim_i) / sim_i - 1]
+            expected = sum(m * e / 0.01 for m, e in zip(moves, errors, strict=True))
             print(f"  closed loop: E rate moves {moves[0]:+.1%} when phi_E is lowered by 1%, "
-                  f"{moves[1]:+.1%} when phi_I is")
+                  f"{moves[1]:+.1%} when phi_I is; with the open-loop errors, the E rate's "
+                  f"gap to first order {expected:+.1%} (simulated {sim_e / nu_e - 1:+.1%})")
 
 
 if __name__ == "__main__":
