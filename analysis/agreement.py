@@ -113,11 +113,14 @@ def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> 
     theory = at.reindex(pd.MultiIndex.from_tuples(keys, names=["g", "eta"]))
     near = near_line(ok[G].to_numpy(), ok[ETA].to_numpy(), lines,
                      grid_step(df[G].to_numpy()), grid_step(df[ETA].to_numpy()))
-    nu_e, nu_i = theory.nu0.to_numpy(), theory.nu0_I.to_numpy()
-    n_e, n_i = ok["network.N_E"].to_numpy(), ok["network.N_I"].to_numpy()
+    nu_e = theory.nu0.to_numpy()
+    nu_i = theory.nu0_I.to_numpy() if "nu0_I" in theory else nu_e  # model A's map: one rate
+    nu0 = nu_e
+    if not np.array_equal(nu_e, nu_i, equal_nan=True):  # the mean over all neurons
+        n_e, n_i = ok["network.N_E"].to_numpy(), ok["network.N_I"].to_numpy()
+        nu0 = (n_e * nu_e + n_i * nu_i) / (n_e + n_i)
     return pd.concat([ok, pd.DataFrame({
-        "theory_state": theory.state.to_numpy(),
-        "nu0": np.where(nu_e == nu_i, nu_e, (n_e * nu_e + n_i * nu_i) / (n_e + n_i)),
+        "theory_state": theory.state.to_numpy(), "nu0": nu0,
         "nu0_E": nu_e, "nu0_I": nu_i,
         "cv_theory": theory.cv.to_numpy(), "bistable": theory.bistable.to_numpy(),
         "far": ~near})], axis=1)
