@@ -223,8 +223,10 @@ def phase_diagram(df: pd.DataFrame, path: Path, title: str = "",
               inside["state"].map({s: i for i, s in enumerate(names)}), refined,
               cmap=_state_cmap(names), vmin=-0.5, vmax=len(names) - 0.5)
         for state, sub in inside.groupby("state"):
-            ax.text(sub.g.mean(), sub.eta.mean(), state, ha="center", va="center",
-                    fontsize=8, alpha=0.7)
+            # On the state's own cell nearest its centre: a region may not be convex.
+            at = sub.iloc[int(np.argmin(np.hypot(sub.g - sub.g.mean(),
+                                                 sub.eta - sub.eta.mean())))]
+            ax.text(at.g, at.eta, state, ha="center", va="center", fontsize=8, alpha=0.7)
         ax.set_title("theory's state at each point, and its lines")
         plane.append(ax)
         merged = cells.merge(theory_map, left_on=[G, ETA], right_on=["g", "eta"],
