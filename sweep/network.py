@@ -56,11 +56,9 @@ class BuildError(RuntimeError):
 
 @dataclass
 class Relays:
-    """One block of relays: neurons ``first .. first + len(handlers) - 1``, to their
-    targets of population ``to`` (None: both)."""
+    """One block of relays: neurons ``first .. first + len(handlers) - 1``."""
 
     first: int
-    to: int | None
     handlers: moose.vec
     feed: moose.ObjId  # Sparse: each neuron's spikeOut -> its relay's synapse
     fan: moose.ObjId  # Sparse: each relay's activationOut -> its targets' injectMsg
@@ -162,7 +160,7 @@ def _relays(cfg: Config, lif: moose.vec, row_start: np.ndarray, targets: np.ndar
             if made.numEntries != hi - lo:  # MOOSE reports some failures only on stdout
                 raise BuildError(f"relay block {b} has {made.numEntries} connections, "
                                  f"expected {hi - lo}")
-            blocks.append(Relays(first, to, handlers, feed, fan))
+            blocks.append(Relays(first, handlers, feed, fan))
     return blocks
 
 
