@@ -130,11 +130,6 @@ def jumps(net: NetworkConfig) -> np.ndarray:
     return np.array([[e.J, i.J], [-e.g * e.J, -i.g * i.J]])
 
 
-def population_of(net: NetworkConfig) -> np.ndarray:
-    """Each neuron's population: 0 for the N_E excitatory neurons (first), 1 for the rest."""
-    return (np.arange(net.N) >= net.N_E).astype(np.intp)
-
-
 def to_moose(cfg: Config, d: Derived, name: str = "E") -> MooseParams:
     """Population ``name``'s encoding.
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from sweep.config import Config
 from sweep.instance import draw_instance
-from sweep.model import THRESHOLD_TIE, jumps, population_of
+from sweep.model import THRESHOLD_TIE, jumps
 
 
 @dataclass
@@ -46,7 +46,7 @@ def simulate_reference(cfg: Config, accumulate: bool) -> ReferenceRun:
 
     # Out-going edges of each neuron (CSR), with their weights in mV.
     row_ptr, out_tgt = inst.out_edges()
-    pop = population_of(net)
+    pop = d.per_neuron(0, 1)  # each neuron's population: E = 0, I = 1
     out_w = jumps(net)[np.repeat(pop, np.diff(row_ptr)), pop[out_tgt]]
 
     ring = np.zeros((m + 1, N))  # recurrent input due at step k sits in ring[k % (m+1)]
