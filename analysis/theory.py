@@ -181,10 +181,9 @@ def stationary_rates(p: Params, g: float, eta: float, n_grid: int = 400) -> list
     return roots
 
 
-def _pairs_2d(p: Params, g: float, eta: float, n_grid: int = 400,
-              highest_only: bool = False) -> list[tuple[float, float]]:
-    """``self_consistent_pairs`` of the two populations' Siegert rates at (g, eta)."""
-    e, i = p.populations(g, eta)
+def transfer(p: Params, g: float, eta: float):
+    """(phi_E, phi_I): each population's Siegert rate (Hz) as a function of the rates
+    (nu_E, nu_I) at (g, eta), through its ``mean_field`` input."""
     c_i = p.gamma * p.C_E
 
     def phi(pop: Population):
@@ -192,7 +191,14 @@ def _pairs_2d(p: Params, g: float, eta: float, n_grid: int = 400,
         return lambda nu_e, nu_i: siegert(neuron, *mean_field(pop, p.C_E, c_i,
                                                               pop.eta * p.nu_thr, nu_e, nu_i))
 
-    return self_consistent_pairs(phi(e), phi(i), 1e3 / e.tau_rp, 1e3 / i.tau_rp, n_grid,
+    return tuple(phi(pop) for pop in p.populations(g, eta))
+
+
+def _pairs_2d(p: Params, g: float, eta: float, n_grid: int = 400,
+              highest_only: bool = False) -> list[tuple[float, float]]:
+    """``self_consistent_pairs`` of the two populations' Siegert rates at (g, eta)."""
+    e, i = p.populations(g, eta)
+    return self_consistent_pairs(*transfer(p, g, eta), 1e3 / e.tau_rp, 1e3 / i.tau_rp, n_grid,
                                  highest_only=highest_only)
 
 

@@ -28,22 +28,10 @@ import sys
 import pandas as pd
 from scipy import optimize
 
-from analysis.theory import Params, isi_cv, nu0_pair, predict, siegert
+from analysis.theory import Params, isi_cv, nu0_pair, predict, siegert, transfer
 from analysis.theory_two_pop import mean_field, self_consistent_pairs
 from sweep.config import INHIBITORY
 from sweep.storage import row_config
-
-
-def transfer(p: Params, g: float, eta: float):
-    """Each population's rate as a function of (nu_E, nu_I): (phi_E, phi_I)."""
-    c_i = p.gamma * p.C_E
-
-    def phi(pop):
-        neuron = p.neuron(pop)
-        return lambda nu_e, nu_i: siegert(neuron, *mean_field(pop, p.C_E, c_i,
-                                                              pop.eta * p.nu_thr, nu_e, nu_i))
-
-    return tuple(phi(pop) for pop in p.populations(g, eta))
 
 
 def lowered(p: Params, g: float, eta: float, which: int, factor: float = 0.99) -> float:
