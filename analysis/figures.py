@@ -114,10 +114,12 @@ LINE_STYLE = {"SR": {"color": "black", "lw": 1.8},
               "balance": {"color": "0.4", "lw": 1.0, "ls": ":"}}
 
 
-def draw_lines(ax: plt.Axes, lines: pd.DataFrame, legend: bool = False) -> None:
-    """The theory's boundaries (``analysis.theory_lines``) as lines."""
+def draw_lines(ax: plt.Axes, lines: pd.DataFrame, legend: bool = False,
+               axes: tuple[str, str] = ("g", "eta")) -> None:
+    """The theory's boundaries (``analysis.theory_lines``) as lines in the plane of
+    ``axes``."""
     for name, ln in lines.groupby("line", sort=False):
-        ax.plot(ln.g, ln.eta, label=f"theory: {name}", **LINE_STYLE.get(name, {}))
+        ax.plot(ln[axes[0]], ln[axes[1]], label=f"theory: {name}", **LINE_STYLE.get(name, {}))
     if legend:
         ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
 
@@ -339,31 +341,46 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
 
 
 def theory_figure(lines: pd.DataFrame, params, path: Path,
-                  state_at: Callable[[float, float], str] | None = None) -> Path:
+                  state_at: Callable[[float, float], str] | None = None,
+                  axes: tuple[str, str] = ("g", "eta"), plane=None,
+                  held: tuple[float, float] | None = None) -> Path:
     """Brunel's Fig. 2 from the theory alone: the boundaries in the (g, eta) plane with
     the regions named (by ``state_at``, see ``label_regions``), and the frequency of
-    the mode that becomes unstable on each."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True,
-                             gridspec_kw={"width_ratios": [3, 2]})
-    ax = axes[0]
-    draw_lines(ax, lines, legend=True)
-    label_regions(ax, lines, params.gamma, state_at)
-    g_range, (_, eta_max) = fig2_plane()
-    ax.set(xlim=g_range, ylim=(0, eta_max),
-           xlabel="g (relative strength of inhibition)", ylabel="ν_ext / ν_thr",
-           title="phase diagram (Fig. 2A)")
-    ax = axes[1]
+    the mode that becomes unstable on each. On another plane (``axes``, ``plane`` their
+    ranges, g and eta ``held`` where they are not axes) the lines are named by the
+    legend only: the labels' places are Fig. 2's."""
+    fig, panels = plt.subplots(1, 2, figsize=(13, 5.5), constrained_layout=True,
+                               gridspec_kw={"width_ratios": [3, 2]})
+    ax = panels[0]
+    draw_lines(ax, lines, legend=True, axes=axes)
+    fig2 = axes == ("g", "eta")
+    names = {"g": "g (relative strength of inhibition)", "eta": "ν_ext / ν_thr"}
+    if fig2:
+        label_regions(ax, lines, params.gamma, state_at)
+        g_range, (_, eta_max) = fig2_plane()
+        ax.set(xlim=g_range, ylim=(0, eta_max), title="phase diagram (Fig. 2A)")
+    else:  # each line named at its middle: Fig. 2's region labels have no place here
+        for name, ln in lines[lines.line != "balance"].groupby("line", sort=False):
+            mid = ln.iloc[len(ln) // 2]
+            ax.annotate(name.replace("-", " "), (mid[axes[0]], mid[axes[1]]), (4, 4),
+                        textcoords="offset points", fontsize=9, weight="bold")
+        ax.set(xlim=plane[0], ylim=plane[1], title=f"the theory's lines on the ({axes[0]}, "
+               f"{axes[1]}) plane")
+    ax.set(xlabel=names.get(axes[0], axes[0]), ylabel=names.get(axes[1], axes[1]))
+    ax = panels[1]
     for name, ln in lines.dropna(subset=["f_hz"]).groupby("line", sort=False):
-        ax.plot(ln.g, ln.f_hz, "o-", ms=3, label=name, **{k: v for k, v in
+        ax.plot(ln[axes[0]], ln.f_hz, "o-", ms=3, label=name, **{k: v for k, v in
                 LINE_STYLE.get(name, {}).items() if k != "color"})
-    ax.set(yscale="log", xlabel="g", ylabel="frequency at the instability (Hz)",
+    ax.set(yscale="log", xlabel=axes[0], ylabel="frequency at the instability (Hz)",
            title="frequency of the unstable mode on each line")
     ax.legend(fontsize=8)
+    fixed = "".join(f", {k}={v:g}" for k, v in zip(("g", "eta"), held or (), strict=True)
+                    if not fig2 and k not in axes)
     fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
                  f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
                  f"τ_rp={params.tau_rp} ms" + "".join(
                      f", {k}={getattr(params, k):g}" for k in INHIBITORY
-                     if getattr(params, k) is not None), fontsize=10)
+                     if getattr(params, k) is not None) + fixed, fontsize=10)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     return path

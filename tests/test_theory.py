@@ -249,3 +249,40 @@ def test_agreement_counts_a_point_with_replicates_once_by_its_pooled_state():
             "boundary; 2 with replicates, counted once by their pooled state)") in text
     assert "state agreement, far points: 75% (3/4)" in text  # g = 7 is AI, not SI-fast
     assert "rate vs nu0 in the AI region (2 far points): mean +5.0%" in text  # 22 and 20 Hz
+
+
+def test_lines_on_another_plane_meet_fig2s_where_the_planes_cross():
+    """The (g, D) plane at eta = 3.5 crosses Fig. 2's plane on the line D = 1.5: there its
+    AI -> SI-fast line has Fig. 2's g at eta = 3.5 (solved directly), and the states on
+    either side of it differ as the line says."""
+    import dataclasses
+
+    from analysis.theory_lines import FIG2_AXES, _Frame, _solve, line
+
+    fast = line(STANDARD, "SI-fast", TH.quiescent_rate, ((2.0, 8.0), (1.0, 3.0)),
+                axes=("g", "network.D"), held=(5.0, 3.5))
+    assert len(fast) >= 20 and set(fast[0]) == {"line", "g", "D", "f_hz"}
+    at_d = next(r for r in fast if abs(r["D"] - 1.5) < 1e-9)
+    f, g_fig2 = _solve(_Frame(STANDARD, FIG2_AXES, (5.0, 2.0)), 1, 3.5, (176.0, 5.7))
+    assert at_d["g"] == pytest.approx(g_fig2, abs=1e-5)
+    assert at_d["f_hz"] == pytest.approx(f, rel=1e-5)
+    other = next(r for r in fast if abs(r["D"] - 2.5) < 1e-9)
+    p = dataclasses.replace(STANDARD, D=2.5)
+    assert predict(p, other["g"] + 0.1, 3.5).state == "SI-fast"
+    assert predict(p, other["g"] - 0.1, 3.5).state == "AI"
+    assert line(STANDARD, "balance", TH.quiescent_rate, ((2.0, 8.0), (1.0, 3.0)),
+                axes=("g", "D"))[0]["g"] == pytest.approx(4.0)
+    assert line(STANDARD, "balance", TH.quiescent_rate, ((1.0, 3.0), (0.1, 0.2)),
+                axes=("D", "J")) == []
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(("plane", "says"), [(("g=2:8", "X=1:2"), "cannot be an axis"),
+                                             (("g=2:8", "J_I"), "give KEY=LO:HI"),
+                                             (("g=2:8", "g=1:3"), "not g twice"),
+                                             (("g=8:2", "D=1:2"), "LO must be below HI")])
+def test_fig2_command_refuses_a_bad_plane_in_one_line(plane, says):
+    from tests.helpers import run_cli
+
+    out = run_cli("-m", "analysis.fig2", "--plane", *plane)
+    assert out.returncode == 2 and says in out.stderr and len(out.stderr.splitlines()) == 1

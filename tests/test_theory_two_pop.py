@@ -240,3 +240,18 @@ def test_bistable_where_a_quiescent_pair_coexists():
     assert at.bistable and (at.nu0, at.nu0_I) == pytest.approx(pairs[-1])
     assert predict(STANDARD, 6, 0.7).state == "quiescent"
     assert not predict(p, 6, 2).bistable
+
+
+def test_lines_on_the_g_j_i_plane_divide_the_theorys_states():
+    """On the (g, J_I) plane at eta = 2 the AI -> SI-fast line lies where weaker
+    excitation of the I neurons lets the rates run away: above it AI, below it
+    SI-fast, as ``predict`` says at every sampled g."""
+    fast = line(STANDARD, "SI-fast", TH.quiescent_rate, ((4.5, 6.0), (0.08, 0.12)),
+                axes=("g", "J_I"), held=(5.0, 2.0))
+    assert len(fast) >= 20 and all(0.085 < r["J_I"] < 0.1 for r in fast)
+    for r in fast[::8]:
+        above = dataclasses.replace(STANDARD, J_I=r["J_I"] + 0.003)
+        below = dataclasses.replace(STANDARD, J_I=r["J_I"] - 0.003)
+        assert theory.predict(above, r["g"], 2.0, TH.f_fast, TH.quiescent_rate).state == "AI"
+        assert theory.predict(below, r["g"], 2.0, TH.f_fast,
+                              TH.quiescent_rate).state == "SI-fast"
