@@ -1,7 +1,8 @@
-"""brunel-bench {engine,sweep,refined,brian2-env}: benchmarks (engine is the default
+"""brunel-bench {engine,split,sweep,refined,brian2-env}: benchmarks (engine is the default
 subcommand).
 
   brunel-bench engine [--sizes N ...] [--points G,ETA ...] [--peer nest brian2] [--check]
+  brunel-bench split [--sizes N ...] [--points G,ETA ...]
   brunel-bench sweep [--sizes N ...] [--replicates K]
   brunel-bench refined RUN_DIR
   brunel-bench brian2-env [--python PYTHON]
@@ -20,6 +21,13 @@ that ``brunel-bench brian2-env`` creates); its row adds compile_s (code generati
 compilation). ``--peer nest brian2`` runs both. ``--check`` runs the numpy reference of
 Brunel's neuron on the same instance and says whether MOOSE's spike trains are
 identical to it. ``--out FILE`` appends each result as a JSON line.
+
+split: where MOOSE's run time goes. Each (size, point) runs four times, each in a
+fresh process (``brunel-point --switch-off``): the neurons alone, then with the
+external drive, then with the relays (their fan-out off: no event delivered), then
+the whole network; each part's cost is the difference from the run before, per
+neuron-step for the first three and per delivered event for the last. The runs
+without events are not Brunel's network (rates differ); their rates are printed.
 
 brian2-env: create the Brian2 environment, ``.venv-brian2`` at the repository root
 (``python -m venv`` and ``pip install 'brian2==2.9.*' 'numpy<2'``: Brian2 2.9 needs
@@ -111,6 +119,33 @@ def _against(r: dict, peer: dict) -> list[str]:
                         f"{peer['make_s']:.1f} s); peak RSS of its Python process "
                         f"{peer['python_rss_mb']:.0f} MB")
     return [f"{'':>16} {line}" for line in lines]
+
+
+# Cumulative variants of MOOSE's network: each adds one part to the one before.
+SPLIT = (("neurons", ("drive", "relays")), ("+ drive", ("relays",)),
+         ("+ relays", ("fan",)), ("+ events", ()))
+
+
+def split_bench(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
+    """MOOSE's run cost per simulated second split by parts: the four ``SPLIT`` variants
+    (``brunel-point --switch-off``), each in a fresh process; a part's cost is the
+    difference from the variant before, per neuron-step (ns) for the neurons, the drive
+    and the relays, per delivered event (ns) for the events."""
+    rows, before = [], 0.0
+    for name, off in SPLIT:
+        cmd = ["--switch-off", *off] if off else []
+        r = run_one(n, g, eta, [*extra, *cmd], None)
+        sim_s = r["duration_ms"] / 1000
+        cost = r["run_s"] / sim_s
+        steps = n * sim_s / (load_config(overrides(n, g, eta, extra)).sim.dt * 1e-3)
+        part = cost - before
+        per = (f"{part * sim_s / r['syn_events'] * 1e9:.1f} ns per event "
+               f"({r['syn_events'] / sim_s:.3g} events per simulated s)" if not off else
+               f"{part * sim_s / steps * 1e9:.1f} ns per neuron-step")
+        rows.append(f"{n:>6} {g:>4} {eta:>4} {name:>9} {cost:>11.2f} {part:>8.2f}  {per}; "
+                    f"rate {r['rate_hz']:.1f} Hz")
+        before = cost
+    return rows
 
 
 def brian2_env(python: str | None) -> int:
@@ -234,13 +269,14 @@ def refined_bench(run_dir: Path) -> list[str]:
     ]
 
 
-COMMANDS = ("engine", "sweep", "refined", "brian2-env")
+COMMANDS = ("engine", "split", "sweep", "refined", "brian2-env")
 
 
 @command
 def main(argv: list[str]) -> int:
     ap = parser("brunel-bench", __doc__, "sweep.bench")
-    sub = ap.add_subparsers(dest="command", metavar="{engine,sweep,refined,brian2-env}")
+    sub = ap.add_subparsers(dest="command",
+                            metavar="{engine,split,sweep,refined,brian2-env}")
     p = sub.add_parser("engine", help="MOOSE per size and point, with peers and a check")
     p.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500], metavar="N")
     p.add_argument("--points", nargs="+", default=["5,2"], metavar="G,ETA")
@@ -253,6 +289,11 @@ def main(argv: list[str]) -> int:
                         "nest brian2)")
     p.add_argument("--check", action="store_true",
                    help="compare MOOSE's spikes with the numpy reference's")
+    add_overrides(p)
+    p = sub.add_parser("split", help="MOOSE's run cost split into neurons, drive, relays "
+                                     "and events")
+    p.add_argument("--sizes", type=int, nargs="+", default=[12500], metavar="N")
+    p.add_argument("--points", nargs="+", default=["5,2", "3,2"], metavar="G,ETA")
     add_overrides(p)
     p = sub.add_parser("sweep", help="the sweep framework's overhead and parallel efficiency")
     p.add_argument("--sizes", type=int, nargs="+", default=[2500], metavar="N")
@@ -277,10 +318,11 @@ def main(argv: list[str]) -> int:
         for n in args.sizes:
             sweep_bench(n, args.replicates, args.overrides)
         return 0
+    peer_args = getattr(args, "peer", [])
     # Overrides written after --points or --peer would be taken as theirs (nargs="+").
-    args.overrides += [p for p in [*args.points, *args.peer] if "=" in p]
+    args.overrides += [p for p in [*args.points, *peer_args] if "=" in p]
     args.points = [p for p in args.points if "=" not in p]
-    peers = list(dict.fromkeys(p for p in args.peer if "=" not in p))
+    peers = list(dict.fromkeys(p for p in peer_args if "=" not in p))
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
         raise UsageError(f"--peer {' '.join(unknown)}: must be among {', '.join(PEERS)}")
@@ -309,6 +351,13 @@ def main(argv: list[str]) -> int:
             raise UsageError(f"--peer brian2: {problem}")
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
           f"{os.cpu_count()} cores, python {platform.python_version()}")
+    if args.command == "split":
+        print(f"{'N':>6} {'g':>4} {'eta':>4} {'variant':>9} {'run_s/sim_s':>11} "
+              f"{'part':>8}  part per unit of work", flush=True)
+        for n in args.sizes:
+            for g, eta in points:
+                print("\n".join(split_bench(n, g, eta, args.overrides)), flush=True)
+        return 0
     head = (f"{'N':>6} {'g':>4} {'eta':>4} {'engine':>6} {'build_s':>8} {'drive_s':>8} "
             f"{'compile_s':>9} {'run_s/sim_s':>11} {'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} "
             f"{'osc_Hz':>7} {'state':>9}")

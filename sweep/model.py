@@ -23,6 +23,12 @@ NEURON_RULE_NOTE = (
     "reference, sweep/numpy_sim.py)")
 
 
+# The parts of MOOSE's network (sweep.network) that a benchmark may switch off to
+# measure what each costs per step: the external drive's tables, the relays, and the
+# relays' fan-out to their targets.
+MOOSE_PARTS = ("drive", "relays", "fan")
+
+
 # A potential exactly at theta does not fire (the test is strict). Such ties happen: in
 # the first free step after the refractory period V is exactly V_r plus a sum of
 # weights, which can equal theta - V_r (a synchronous volley at SR). Summed in floating

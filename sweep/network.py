@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402
 from sweep.instance import Instance, draw_instance  # noqa: E402
-from sweep.model import MV, MooseParams, jumps, to_moose  # noqa: E402
+from sweep.model import MOOSE_PARTS, MV, MooseParams, jumps, to_moose  # noqa: E402
 
 ROOT = "/brunel"
 SPARSE_MSG_LIMIT = 200_000  # MOOSE silently makes an empty Sparse message beyond this
@@ -184,6 +184,12 @@ def build(cfg: Config) -> Network:
     moose.Neutral(ROOT)
 
     lif = moose.LIF(f"{ROOT}/lif", d.N).vec
+    # A compartment also runs an init phase on the tick before its own, which only sends
+    # axial currents; these neurons have no axial neighbours, so it is a pass over every
+    # neuron per step for nothing. Keep the process phase alone (on the element's path,
+    # not "lif[]", which would add one clock message per neuron).
+    moose.element(f"{ROOT}/lif").tick = -1
+    moose.useClock(2, f"{ROOT}/lif", "process")
     lif.Em = 0.0
     for field, name in (("Cm", "Cm"), ("Rm", "Rm"), ("thresh", "thresh"),
                         ("vReset", "V_r"), ("refractoryPeriod", "refractory")):
@@ -212,6 +218,26 @@ def build(cfg: Config) -> Network:
 
     return Network(cfg, p, p_i, lif, relays, drive, spike_tables, vm_tables, inst,
                    np.diff(row_start), time.perf_counter() - t0, instance_s)
+
+
+def switch_off(network: Network, parts: tuple[str, ...]) -> None:
+    """Take ``parts`` out of the simulation, to measure what each costs per step (the
+    network is then not Brunel's): "drive" stops the external drive's tables, "relays"
+    the relays (and so every recurrent event), "fan" the relays' fan-out messages (the
+    relays still run, no event is delivered)."""
+    unknown = set(parts) - set(MOOSE_PARTS)
+    if unknown:
+        raise ValueError(f"cannot switch off {', '.join(sorted(unknown))}: parts are "
+                         f"{', '.join(MOOSE_PARTS)}")
+    if "drive" in parts:
+        moose.element(f"{ROOT}/drive").tick = -1
+    for b, block in enumerate(network.relays):
+        if "fan" in parts or "relays" in parts:
+            moose.delete(block.fan)
+        if "relays" in parts:
+            moose.element(f"{ROOT}/relay{b}").tick = -1
+    if "fan" in parts or "relays" in parts:
+        network.out_degree = np.zeros_like(network.out_degree)  # nothing is delivered
 
 
 def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: int,

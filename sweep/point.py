@@ -1,6 +1,8 @@
-"""brunel-point [--spikes FILE] [KEY=VALUE ...]: run one point in this process and print
-its statistics as one JSON object; --spikes also saves its raw spikes and Vm sample
-(npz).
+"""brunel-point [--spikes FILE] [--switch-off PART ...] [KEY=VALUE ...]: run one point in
+this process and print its statistics as one JSON object; --spikes also saves its raw
+spikes and Vm sample (npz). --switch-off (drive, relays, fan) takes parts of MOOSE's
+network out, to measure what each costs (``brunel-bench split``): the network is then
+not Brunel's.
 
   brunel-point network.g=6 network.eta=4                # Brunel's network (N = 12,500)
   brunel-point network=small network.g=6 network.eta=4  # N = 2,500, for quick work
@@ -18,16 +20,19 @@ import numpy as np
 
 from sweep.cli import add_overrides, command, parser
 from sweep.config import Config, load_config
-from sweep.model import NEURON_RULE
+from sweep.model import MOOSE_PARTS, NEURON_RULE
 from sweep.rundir import atomic_write
 
 
-def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
-    """Build, simulate and measure one network; returns its statistics and timings."""
+def simulate_point(cfg: Config, spikes_path: Path | None = None,
+                   switched_off: tuple[str, ...] = ()) -> dict:
+    """Build, simulate and measure one network; returns its statistics and timings.
+    ``switched_off``: parts left out (``sweep.network.switch_off``)."""
     from analysis.summary import summarize_point
-    from sweep.network import build, simulate  # imports MOOSE
+    from sweep.network import build, simulate, switch_off  # imports MOOSE
 
     network = build(cfg)
+    switch_off(network, switched_off)
     rec = simulate(network)
     s, n = cfg.sim, cfg.network
     result = summarize_point(rec.spike_times, rec.spike_ids, rec.vm, cfg)
@@ -52,11 +57,13 @@ def simulate_point(cfg: Config, spikes_path: Path | None = None) -> dict:
 def main(argv: list[str]) -> int:
     ap = parser("brunel-point", __doc__, "sweep.point")
     ap.add_argument("--spikes", type=Path, metavar="FILE", help="also save spikes and Vm (npz)")
+    ap.add_argument("--switch-off", nargs="+", default=[], choices=MOOSE_PARTS, metavar="PART",
+                    help=f"take these parts out ({', '.join(MOOSE_PARTS)}), to measure their cost")
     add_overrides(ap)
     args = ap.parse_intermixed_args(argv)
     cfg = load_config(args.overrides)
     t0 = time.perf_counter()
-    result = simulate_point(cfg, args.spikes)
+    result = simulate_point(cfg, args.spikes, tuple(args.switch_off))
     # This process's own totals (a sweep's worker measures its own the same way).
     result.update(total_s=time.perf_counter() - t0,
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
