@@ -23,9 +23,12 @@ from analysis.agreement import (
     lines_for,
     located_boundaries,
     model_scores,
+    near_line,
+    point_decisions,
     theory_grid,
 )
 from analysis.boundaries import locate
+from sweep.storage import load
 
 HERE = Path(__file__).resolve().parent
 G, E = "network.g", "network.eta"
@@ -55,7 +58,7 @@ def main() -> None:
     print(f"g {G_RANGE[0]:g}-{G_RANGE[1]:g}, eta {E_RANGE[0]:g}-{E_RANGE[1]:g}; a uniform "
           f"0.125 grid there: {uniform} points, {uniform * 1.2:.0f} simulated seconds")
     for name, (data, bounds) in runs.items():
-        df = pd.read_parquet(HERE / data)
+        df = load(HERE / data)[0]  # the plain run's older schema: no standard errors
         part = inside(df)
         found = pd.read_parquet(HERE / bounds)
         found = found[found[G].between(*G_RANGE) & found[E].between(*E_RANGE)]
@@ -66,6 +69,27 @@ def main() -> None:
                                  threshold=float(df["analysis.sync_env_cv"].iloc[0]))
         print("\n".join(report))
         print("\n".join(model_scores(compare(part, theory_grid(part), lines), name)))
+        print(far_points(part, lines))
+
+
+def far_points(df: pd.DataFrame, lines: pd.DataFrame) -> str:
+    """Points (each by the majority of its decided seeds) in the theory's state, counted
+    among those farther than d in g and in eta from every theoretical line, for d = one
+    refined step (what the report calls far), the boundaries' tolerance 0.25 and the
+    grid's first step 0.5; and the disagreeing ones with whether they are decided."""
+    th = theory_grid(df).set_index(["g", "eta"])
+    pts = point_decisions(df)
+    pts["theory"] = [th.loc[(round(g, 10), round(e, 10))].state
+                     for g, e in zip(pts[G], pts[E], strict=True)]
+    out = ["far points in the theory's state, by distance from every line:"]
+    for d in (0.125, 0.25, 0.5):
+        far = pts[~near_line(pts[G].to_numpy(), pts[E].to_numpy(), lines, d, d)]
+        wrong = far[far.state != far.theory]
+        out.append(f"  beyond {d:g}: {len(far) - len(wrong)}/{len(far)}" + "".join(
+            f"; g={r[G]:g} eta={r[E]:g} {r.state} (theory {r.theory}, "
+            f"{'decided' if r.decided else 'undecided'}, {r.replicates} seeds)"
+            for _, r in wrong.iterrows()))
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
