@@ -132,12 +132,13 @@ def split_bench(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
     difference from the variant before, per neuron-step (ns) for the neurons, the drive
     and the relays, per delivered event (ns) for the events."""
     rows, before = [], 0.0
+    dt_s = load_config(overrides(n, g, eta, extra)).sim.dt * 1e-3
     for name, off in SPLIT:
         cmd = ["--switch-off", *off] if off else []
         r = run_one(n, g, eta, [*extra, *cmd], None)
         sim_s = r["duration_ms"] / 1000
         cost = r["run_s"] / sim_s
-        steps = n * sim_s / (load_config(overrides(n, g, eta, extra)).sim.dt * 1e-3)
+        steps = n * sim_s / dt_s  # neuron-steps
         part = cost - before
         per = (f"{part * sim_s / r['syn_events'] * 1e9:.1f} ns per event "
                f"({r['syn_events'] / sim_s:.3g} events per simulated s)" if not off else

@@ -139,3 +139,11 @@ def test_the_brian2_child_imports_only_the_standard_library_numpy_and_brian2():
     assert imported(tree.body) - {"__future__", "numpy"} <= sys.stdlib_module_names
     child = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "child")
     assert imported(ast.walk(child)) == {"brian2"}
+
+
+def test_split_checks_its_points_before_anything_runs(capsys):
+    assert bench.main(["split", "--sizes", "12500", "--points", "5"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --points 5: must be g,eta pairs, "
+                                               "e.g. 5,2")
+    assert bench.main(["split", "--points", "5,2", "network.D=0.1"]) == 2
+    assert "network.D=0.1" in capsys.readouterr().err
