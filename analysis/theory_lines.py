@@ -193,6 +193,10 @@ def _rows(line: str, axes: tuple[str, str], pts: Iterator[tuple[float, float, fl
     return [{"line": line, axes[0]: x, axes[1]: y, "f_hz": f} for x, y, f in pts]
 
 
+# Where each instability's frequency lies (Hz): a solution outside its band is another line.
+BANDS = {"SR": (300.0, 2000.0), "SI-fast": (60.0, 300.0), "SI-slow": (1.0, 60.0)}
+
+
 def _fig2_line(fr: _Frame, name: str, quiescent_rate: float, gs: np.ndarray,
                etas: np.ndarray, e1: float, g1: float, step: float
                ) -> list[tuple[float, float, float]]:
@@ -209,24 +213,21 @@ def _fig2_line(fr: _Frame, name: str, quiescent_rate: float, gs: np.ndarray,
         # (another network's line lies elsewhere: theta_I = 19 puts it at g = 3.10).
         for g_guess in (3.3, 3.1, 3.5, 2.9, 3.7):
             pts = _follow(fr, 1, etas, int(np.argmin(abs(etas - 2.0))), (650.0, g_guess),
-                          (0.5, g_bal), (300.0, 2000.0), scan=False)
+                          (0.5, g_bal), BANDS["SR"], scan=False)
             if pts:
                 break
         return [(g, eta, f) for eta, g, f in pts]
     if name == "SI-fast":
         return _follow(fr, 0, gs, int(np.argmin(abs(gs - 6.0))), (176.0, 3.25),
-                       eta_span, (60.0, 300.0))
+                       eta_span, BANDS["SI-fast"])
     if name == "SI-slow":  # a thin band: its lower edge, then its upper edge reversed
         fine = np.round(np.arange(g_bal, g1 + 1e-9, step / 2), 6)
         start = int(np.argmin(abs(fine - 4.5)))
-        lower = _follow(fr, 0, fine, start, (12.0, 0.85), eta_span, (1.0, 60.0))
-        upper = _follow(fr, 0, fine, start, (28.0, 0.89), eta_span, (1.0, 60.0))
+        lower = _follow(fr, 0, fine, start, (12.0, 0.85), eta_span, BANDS["SI-slow"])
+        upper = _follow(fr, 0, fine, start, (28.0, 0.89), eta_span, BANDS["SI-slow"])
         return lower + upper[::-1]
     return [(float(g), e, math.nan) for g in gs
             if (e := _onset(fr, 1, float(g), (0.01, 2.0), quiescent_rate)) is not None]
-
-
-BANDS = {"SR": (300.0, 2000.0), "SI-fast": (60.0, 300.0), "SI-slow": (1.0, 60.0)}
 
 
 def _sr_guesses(fr: _Frame, fixed: int, values: np.ndarray, free: tuple[float, float],
