@@ -26,6 +26,7 @@ from analysis.agreement import (
 from analysis.boundaries import LEVEL
 from analysis.states import STATES
 from analysis.stats import population_rate
+from analysis.theory_lines import FIG2_AXES
 from sweep.config import INHIBITORY
 from sweep.grid import fig2_plane, fig8_panels
 from sweep.rundir import RunDir, atomic_write
@@ -115,7 +116,7 @@ LINE_STYLE = {"SR": {"color": "black", "lw": 1.8},
 
 
 def draw_lines(ax: plt.Axes, lines: pd.DataFrame, legend: bool = False,
-               axes: tuple[str, str] = ("g", "eta")) -> None:
+               axes: tuple[str, str] = FIG2_AXES) -> None:
     """The theory's boundaries (``analysis.theory_lines``) as lines in the plane of
     ``axes``."""
     for name, ln in lines.groupby("line", sort=False):
@@ -342,7 +343,7 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
 
 def theory_figure(lines: pd.DataFrame, params, path: Path,
                   state_at: Callable[[float, float], str] | None = None,
-                  axes: tuple[str, str] = ("g", "eta"), plane=None,
+                  axes: tuple[str, str] = FIG2_AXES, plane=None,
                   held: tuple[float, float] | None = None) -> Path:
     """Brunel's Fig. 2 from the theory alone: the boundaries in the (g, eta) plane with
     the regions named (by ``state_at``, see ``label_regions``), and the frequency of
@@ -353,7 +354,7 @@ def theory_figure(lines: pd.DataFrame, params, path: Path,
                                gridspec_kw={"width_ratios": [3, 2]})
     ax = panels[0]
     draw_lines(ax, lines, legend=True, axes=axes)
-    fig2 = axes == ("g", "eta")
+    fig2 = axes == FIG2_AXES
     names = {"g": "g (relative strength of inhibition)", "eta": "ν_ext / ν_thr"}
     if fig2:
         label_regions(ax, lines, params.gamma, state_at)
@@ -374,7 +375,7 @@ def theory_figure(lines: pd.DataFrame, params, path: Path,
     ax.set(yscale="log", xlabel=axes[0], ylabel="frequency at the instability (Hz)",
            title="frequency of the unstable mode on each line")
     ax.legend(fontsize=8)
-    fixed = "".join(f", {k}={v:g}" for k, v in zip(("g", "eta"), held or (), strict=True)
+    fixed = "".join(f", {k}={v:g}" for k, v in zip(FIG2_AXES, held or (), strict=True)
                     if not fig2 and k not in axes)
     fig.suptitle(f"Brunel (2000) theory, C_E={params.C_E}, γ={params.gamma:g}, J={params.J} mV, "
                  f"D={params.D} ms, θ={params.theta} mV, V_r={params.V_r} mV, τ={params.tau} ms, "
