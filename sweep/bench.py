@@ -1,10 +1,11 @@
-"""brunel-bench {engine,split,sweep,refined,brian2-env}: benchmarks (engine is the default
+"""brunel-bench {engine,split,sweep,refined,diagram,brian2-env}: benchmarks (engine is the default
 subcommand).
 
   brunel-bench engine [--sizes N ...] [--points G,ETA ...] [--peer nest brian2] [--check]
   brunel-bench split [--sizes N ...] [--points G,ETA ...]
   brunel-bench sweep [--sizes N ...] [--replicates K]
   brunel-bench refined RUN_DIR
+  brunel-bench diagram [--grid DATASET] [--refined DATASET] [--peer nest brian2]
   brunel-bench brian2-env [--python PYTHON]
 
 engine: the engine.
@@ -38,6 +39,15 @@ refined: a refined sweep (``grid.refine``), from its
 dataset: points, simulated seconds and point wall seconds against the uniform grid of
 its final resolution, and each located boundary against the theory's line.
 
+diagram: the whole phase diagram's cost per engine. The uniform grid's dataset
+(default: the full-size phase diagram in docs/data) gives each state's number of
+points and its representative, the point of that state whose measured total_s is the
+state's median. Each engine runs each representative once in a fresh process; the
+grid's cost is the sum over states of points x the representative's wall time (process
+start to exit), and on 2 cores half of it. The first line checks that estimate on the
+dataset's own times. A refined run on the same grid (``--refined``) costs its measured
+multiple of its grid points' time.
+
 sweep: the framework. Runs
 ``replicates`` equal-cost points ((5, 2), other seeds) through the sweep runner with
 1 and then 2 workers, and prints the framework overhead (everything but
@@ -68,13 +78,17 @@ def overrides(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
 def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None,
             module: str = "sweep.point") -> dict:
     """One point in a fresh process of ``module`` (sweep.point or sweep.nest_peer)."""
+    import time
+
     cmd = [sys.executable, "-m", module, *overrides(n, g, eta, extra)]
     if spikes is not None:
         cmd.append(f"--spikes={spikes}")
+    t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall_s = time.perf_counter() - t0  # what a sweep pays for the point: start to exit
     if out.returncode != 0:
         raise SystemExit(f"point failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": wall_s}
 
 
 def check_reference(spikes: Path, cfg_overrides: list[str]) -> str:
@@ -93,6 +107,11 @@ def check_reference(spikes: Path, cfg_overrides: list[str]) -> str:
 
 
 PEERS = {"nest": "sweep.nest_peer", "brian2": "sweep.brian2_peer"}
+
+
+HEAD = (f"{'N':>6} {'g':>4} {'eta':>4} {'engine':>6} {'build_s':>8} {'drive_s':>8} "
+        f"{'compile_s':>9} {'run_s/sim_s':>11} {'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} "
+        f"{'osc_Hz':>7} {'state':>9}")
 
 
 def _row(n: int, g: float, eta: float, engine: str, r: dict) -> str:
@@ -270,14 +289,104 @@ def refined_bench(run_dir: Path) -> list[str]:
     ]
 
 
-COMMANDS = ("engine", "split", "sweep", "refined", "brian2-env")
+def region_points(df) -> list[dict]:
+    """One point per state of a uniform grid's dataset (its first-seed rows): the state's
+    number of points, and its representative, the point whose ``total_s`` is the state's
+    lower median.
+
+    The grid's cost is then estimated as sum over states of points x the cost of the
+    representative; ``median_s`` and ``sum_s`` (the dataset's own times) check that
+    estimate against what the dataset measured.
+    """
+    from sweep.storage import ETA, G
+
+    first = df[df.replicate == 0] if "replicate" in df else df
+    regions = []
+    for state, grp in first.groupby("state"):
+        ordered = grp.sort_values(["total_s", G, ETA])
+        rep = ordered.iloc[(len(ordered) - 1) // 2]
+        regions.append({"state": state, "points": len(grp), "g": float(rep[G]),
+                        "eta": float(rep[ETA]), "median_s": float(rep.total_s),
+                        "sum_s": float(grp.total_s.sum())})
+    return regions
+
+
+def refined_ratio(grid_df, refined_df) -> float:
+    """A refined run's point seconds over those of its points that are the uniform
+    grid's (first seed): its cost as a multiple of the grid's, on its own machine."""
+    from sweep.storage import ETA, G
+
+    first = grid_df[grid_df.replicate == 0] if "replicate" in grid_df else grid_df
+    on_grid = refined_df.set_index([G, ETA]).index.isin(first.set_index([G, ETA]).index)
+    if "replicate" in refined_df:
+        on_grid &= (refined_df.replicate == 0).to_numpy()
+    return float(refined_df.total_s.sum() / refined_df.total_s[on_grid].sum())
+
+
+def diagram_bench(grid: Path, refined: Path | None, peers: list[str], extra: list[str],
+                  out: Path | None) -> list[str]:
+    """The whole uniform grid's cost per engine: each engine runs each state's
+    representative (``region_points``) once, in a fresh process; the grid's serial cost
+    is sum over states of points x that run's wall time, and on 2 cores half of it (two
+    points at a time). A refined run's cost is the grid's times ``refined_ratio``."""
+    from sweep.storage import load
+
+    df, _ = load(grid)
+    n = int(df["network.N_E"].iloc[0] + df["network.N_I"].iloc[0])
+    regions = region_points(df)
+    for reg in regions:  # every configuration is checked before the first run
+        cfg = load_config(overrides(n, reg["g"], reg["eta"], extra))
+        if peers:
+            require_model_a(cfg.network, f"--peer {' '.join(peers)}")
+    check = sum(r["points"] * r["median_s"] for r in regions) / sum(r["sum_s"] for r in regions)
+    lines = [f"grid {grid}: N = {n}, {sum(r['points'] for r in regions)} points; the "
+             f"method on its own times: estimate / measured = {check:.3f}"]
+    print(lines[0], f"\n{HEAD} {'wall_s':>8}", flush=True)
+    walls: dict[str, float] = {}
+    compile_once = 0.0
+    for reg in regions:
+        print(f"{reg['state']}: {reg['points']} points, representative ({reg['g']:g}, "
+              f"{reg['eta']:g}), its total_s in the grid {reg['median_s']:.1f} s", flush=True)
+        for engine in ("moose", *peers):
+            r = run_one(n, reg["g"], reg["eta"], extra, None, PEERS.get(engine, "sweep.point"))
+            print(f"{_row(n, reg['g'], reg['eta'], engine, r)} {r['wall_s']:>8.1f}", flush=True)
+            walls[engine] = walls.get(engine, 0.0) + reg["points"] * r["wall_s"]
+            if engine == "brian2":
+                compile_once += reg["points"] * r["compile_s"]
+            if out:
+                with out.open("a") as f:
+                    f.write(json.dumps({**r, "engine": engine, "state": reg["state"],
+                                        "points": reg["points"], "overrides": extra}) + "\n")
+    for engine, serial in walls.items():
+        lines.append(f"{engine}: the grid {serial / 3600:.2f} h of point time, "
+                     f"{serial / 2 / 60:.0f} min on 2 cores; {serial / walls['moose']:.2f}x "
+                     f"MOOSE's")
+    if "brian2" in walls:
+        once = walls["brian2"] - compile_once
+        lines.append(f"brian2 compiled once for the whole grid (a lower bound: this peer "
+                     f"compiles each point): {once / 3600:.2f} h, {once / 2 / 60:.0f} min on "
+                     f"2 cores; {once / walls['moose']:.2f}x MOOSE's")
+    if refined is not None:
+        ratio = refined_ratio(df, load(refined)[0])
+        moose_refined = ratio * walls["moose"]
+        lines.append(f"refined run {refined}: {ratio:.2f}x its grid's point time; MOOSE's "
+                     f"refined diagram {moose_refined / 3600:.2f} h, {moose_refined / 2 / 60:.0f}"
+                     f" min on 2 cores, "
+                     + ", ".join(f"{moose_refined / walls[e]:.2f}x {e}'s uniform grid"
+                                 for e in peers))
+    return lines
+
+
+DATA = Path(__file__).resolve().parents[1] / "docs" / "data"
+DIAGRAM_GRID = DATA / "phase_diagram_full.parquet"
+DIAGRAM_REFINED = DATA / "phase_diagram_refined.parquet"
+COMMANDS = ("engine", "split", "sweep", "refined", "diagram", "brian2-env")
 
 
 @command
 def main(argv: list[str]) -> int:
     ap = parser("brunel-bench", __doc__, "sweep.bench")
-    sub = ap.add_subparsers(dest="command",
-                            metavar="{engine,split,sweep,refined,brian2-env}")
+    sub = ap.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     p = sub.add_parser("engine", help="MOOSE per size and point, with peers and a check")
     p.add_argument("--sizes", type=int, nargs="+", default=[2500, 5000, 12500], metavar="N")
     p.add_argument("--points", nargs="+", default=["5,2"], metavar="G,ETA")
@@ -303,6 +412,16 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("refined", help="a refined run's cost against the uniform grid, and "
                                        "its boundaries against the theory")
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p = sub.add_parser("diagram", help="the whole uniform grid's cost per engine, from one "
+                                       "point per state")
+    p.add_argument("--grid", type=Path, default=DIAGRAM_GRID, metavar="DATASET",
+                   help=f"a uniform grid's results (default: {DIAGRAM_GRID})")
+    p.add_argument("--refined", type=Path, default=DIAGRAM_REFINED, metavar="DATASET",
+                   help=f"a refined run on that grid (default: {DIAGRAM_REFINED})")
+    p.add_argument("--peer", nargs="+", action="extend", default=[], metavar="{nest,brian2}",
+                   help="also run each representative in these peers")
+    p.add_argument("--out", type=Path, metavar="FILE", help="append results as JSON lines")
+    add_overrides(p)
     p = sub.add_parser("brian2-env", help="create the Brian2 environment (.venv-brian2) "
                                           "that --peer brian2 runs in")
     p.add_argument("--python", metavar="PYTHON",
@@ -321,8 +440,9 @@ def main(argv: list[str]) -> int:
         return 0
     peer_args = getattr(args, "peer", [])
     # Overrides written after --points or --peer would be taken as theirs (nargs="+").
-    args.overrides += [p for p in [*args.points, *peer_args] if "=" in p]
-    args.points = [p for p in args.points if "=" not in p]
+    points_args = getattr(args, "points", [])
+    args.overrides += [p for p in [*points_args, *peer_args] if "=" in p]
+    args.points = [p for p in points_args if "=" not in p]
     peers = list(dict.fromkeys(p for p in peer_args if "=" not in p))
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
@@ -334,7 +454,7 @@ def main(argv: list[str]) -> int:
                          "e.g. 5,2") from None
     if not all(math.isfinite(v) for p in points for v in p):
         raise UsageError(f"--points {' '.join(args.points)}: must be finite numbers")
-    for n in args.sizes:  # every configuration is checked before the first simulation
+    for n in getattr(args, "sizes", []):  # every config is checked before the first run
         for g, eta in points:
             cfg = load_config(overrides(n, g, eta, args.overrides))
             if peers:
@@ -350,6 +470,14 @@ def main(argv: list[str]) -> int:
         problem = missing()
         if problem:
             raise UsageError(f"--peer brian2: {problem}")
+    if args.command == "diagram":
+        for path in (args.grid, args.refined):
+            if not Path(path).exists():
+                raise UsageError(f"{path}: no such dataset (a results.parquet or its run "
+                                 "directory)")
+        print("\n".join(diagram_bench(args.grid, args.refined, peers, args.overrides,
+                                      args.out)))
+        return 0
     print(f"# {platform.node()} {platform.processor() or platform.machine()} "
           f"{os.cpu_count()} cores, python {platform.python_version()}")
     if args.command == "split":
@@ -359,10 +487,7 @@ def main(argv: list[str]) -> int:
             for g, eta in points:
                 print("\n".join(split_bench(n, g, eta, args.overrides)), flush=True)
         return 0
-    head = (f"{'N':>6} {'g':>4} {'eta':>4} {'engine':>6} {'build_s':>8} {'drive_s':>8} "
-            f"{'compile_s':>9} {'run_s/sim_s':>11} {'events/s':>10} {'peak_MB':>8} {'rate_Hz':>8} "
-            f"{'osc_Hz':>7} {'state':>9}")
-    print(head, flush=True)
+    print(HEAD, flush=True)
     spikes_dir = args.spikes_dir
     if args.check and spikes_dir is None:
         spikes_dir = Path(tempfile.mkdtemp(prefix="bench-spikes-"))

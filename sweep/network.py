@@ -46,8 +46,9 @@ from sweep.model import MOOSE_PARTS, MV, MooseParams, jumps, to_moose  # noqa: E
 ROOT = "/brunel"
 SPARSE_MSG_LIMIT = 200_000  # MOOSE silently makes an empty Sparse message beyond this
 # Every moose.start ends with a search whose cost grows with the square of each
-# SimpleSynHandler array's size: relays come in arrays of this many.
-RELAY_BLOCK = 500
+# SimpleSynHandler array's size (``Shell::doStart`` lists every entry's children): relays
+# come in arrays of this many (docs/performance.md#where-mooses-time-goes).
+RELAY_BLOCK = 125
 
 
 class BuildError(RuntimeError):
@@ -134,6 +135,9 @@ def _relays(cfg: Config, lif: moose.vec, row_start: np.ndarray, targets: np.ndar
     """Relay blocks: each neuron's handler and the fan-out of its recurrent synapses
     (``Instance.out_edges``)."""
     n_e, N = cfg.network.N_E, cfg.network.N
+    # pymoose takes index lists as Python ints; picking them from one array of N int
+    # objects makes none per connection (15.6 M at full size).
+    ints = np.arange(N).astype(object)
     blocks = []
     for sources, to, currents in _relay_sets(cfg, p, p_i):
         rows, tgts = row_start, targets
@@ -147,7 +151,7 @@ def _relays(cfg: Config, lif: moose.vec, row_start: np.ndarray, targets: np.ndar
             feed = moose.connect(lif, "spikeOut", moose.element(f"{ROOT}/relay{b}/synapse"),
                                  "addSpike", "Sparse")
             # pymoose converts lists to its vectors 3x faster than numpy arrays.
-            feed.tripletFill(ids.tolist(), (ids - first).tolist(), [0] * ids.size)
+            feed.tripletFill(ints[ids].tolist(), ints[ids - first].tolist(), [0] * ids.size)
             handlers.numSynapses = 1  # after the fill, which resizes the synapse arrays
             handlers.synapse.weight = weight[ids - sources.start].reshape(-1, 1)
             handlers.synapse.delay = p.delay
@@ -155,7 +159,8 @@ def _relays(cfg: Config, lif: moose.vec, row_start: np.ndarray, targets: np.ndar
             fan_rows = np.repeat(ids - first, np.diff(rows[first: first + ids.size + 1]))
             fan = moose.connect(moose.element(f"{ROOT}/relay{b}"), "activationOut",
                                 moose.element(f"{ROOT}/lif"), "injectMsg", "Sparse")
-            fan.tripletFill(fan_rows.tolist(), tgts[lo:hi].tolist(), [0] * int(hi - lo))
+            fan.tripletFill(ints[fan_rows].tolist(), ints[tgts[lo:hi]].tolist(),
+                            [0] * int(hi - lo))
             made = moose.element(fan)
             if made.numEntries != hi - lo:  # MOOSE reports some failures only on stdout
                 raise BuildError(f"relay block {b} has {made.numEntries} connections, "

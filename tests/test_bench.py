@@ -147,3 +147,35 @@ def test_split_checks_its_points_before_anything_runs(capsys):
                                                "e.g. 5,2")
     assert bench.main(["split", "--points", "5,2", "network.D=0.1"]) == 2
     assert "network.D=0.1" in capsys.readouterr().err
+
+
+def _grid(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["network.g", "network.eta", "replicate", "state",
+                                       "total_s"])
+
+
+def test_each_state_is_represented_by_its_median_cost_point():
+    df = _grid([(3, 2, 0, "SR", 90.0), (3, 3, 0, "SR", 110.0), (3, 4, 0, "SR", 100.0),
+                (5, 2, 0, "AI", 30.0), (5, 3, 0, "AI", 40.0),
+                (3, 2, 1, "SR", 999.0)])  # a replicate seed: not the grid's
+    regions = {r["state"]: r for r in bench.region_points(df)}
+    assert regions["SR"] == {"state": "SR", "points": 3, "g": 3.0, "eta": 4.0,
+                             "median_s": 100.0, "sum_s": 300.0}
+    # An even count takes the lower median, a point that was measured.
+    assert (regions["AI"]["g"], regions["AI"]["eta"], regions["AI"]["median_s"]) == (5, 2, 30)
+
+
+def test_a_refined_run_costs_its_time_over_its_grid_points_time():
+    grid = _grid([(3, 2, 0, "SR", 1.0), (5, 2, 0, "AI", 1.0)])
+    refined = _grid([(3, 2, 0, "SR", 100.0), (5, 2, 0, "AI", 50.0), (4, 2, 0, "AI", 60.0),
+                     (4.5, 2, 0, "AI", 40.0), (5, 2, 1, "AI", 50.0)])
+    assert bench.refined_ratio(grid, refined) == pytest.approx(300 / 150)
+
+
+def test_diagram_without_its_dataset_is_one_line_exit_2(tmp_path, capsys):
+    assert bench.main(["diagram", "--grid", str(tmp_path / "none.parquet")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {tmp_path / 'none.parquet'}: no such dataset (a results.parquet or its "
+        "run directory)")
