@@ -262,9 +262,15 @@ def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: i
     # floats, indexed, gives the list pymoose wants 2.5x faster than converting a
     # float array (which makes a new float object per entry).
     currents = np.zeros(1, dtype=object)
-    index = np.zeros(n + 1, dtype=np.intp)
+    # A table reads position k as vec[j] + (vec[j + 1] - vec[j]) * (k - j), with
+    # j = int(L * (k / L)) for a table of L + 1 entries over [0, L]. With L = n, L * (k /
+    # L) rounds below k at some k (24 of 4,000) and the sum is then one ulp off vec[k];
+    # with L a power of two, k / L is exact, j = k, and every entry is played exactly.
+    # Only the extra detection step reads past entry n, and its input is not used.
+    length = 1 << (n - 1).bit_length()
+    index = np.zeros(length + 1, dtype=np.intp)
     for i, table in enumerate(network.drive):
-        index[1:] = counts(i, n)
+        index[1:n + 1] = counts(i, n)
         top = int(index.max())
         if top >= currents.size or i == d.N_E:  # I neurons: their own jump
             step = float(per_event[i])
@@ -273,7 +279,7 @@ def _fill_drive(network: Network, counts: Callable[[int, int], np.ndarray], n: i
         if init is not None:
             row[1] += init[i]
         table.vector = row
-    network.drive.stopTime = float(n)
+    network.drive.stopTime = float(length)
     network.drive.stepPosition = 0.0
 
 

@@ -145,3 +145,40 @@ def test_free_membrane_has_the_poisson_mean_and_variance():
     # Pooled over independent neurons: a per-neuron variance over the 800 ms window
     # would be biased low by about 2 tau / window = 5%.
     assert r["vm"].var() == pytest.approx(var, rel=0.03)
+
+
+def _played(overrides: list[str]) -> dict:
+    """Each step's external current as neuron 0's drive table played it, and the
+    events it was given (Poisson, mean 2, as at Brunel's eta = 2)."""
+    import moose
+
+    from sweep.config import load_config
+    from sweep.network import build, simulate
+
+    cfg = load_config(SETUP + overrides)
+    net = build(cfg)
+    rng = np.random.default_rng(7)
+    given = {}
+
+    def counts(neuron: int, n: int) -> np.ndarray:
+        given.setdefault(neuron, []).append(rng.poisson(2.0, n))
+        return given[neuron][-1]
+
+    played = moose.Table("/played")
+    moose.connect(played, "requestOut", net.drive[0], "getOutputValue")
+    simulate(net, counts)
+    return {"played": np.asarray(played.vector), "events": np.concatenate(given[0]),
+            "per_event": net.params.current(cfg.network.J)}
+
+
+def test_the_drive_plays_every_step_s_events_exactly():
+    # 1 s in chunks of 4,000 steps: a table over 4,000 entries would play 24 of them as
+    # an interpolation between two entries, some an ulp off.
+    r = in_fresh_process(_played, ["sim.duration=1000", "sim.chunk=400",
+                                   "network.theta=1000"])
+    events, played = r["events"], r["played"]
+    # The recorder samples after the table on each step; reinit and the extra detection
+    # step add one sample each. The first step also carries the start from Vm(0).
+    assert played.size == events.size + 2
+    expected = np.array([k * r["per_event"] for k in range(events.max() + 1)])[events]
+    assert np.array_equal(played[2:-1], expected[1:])
