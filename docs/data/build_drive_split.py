@@ -4,9 +4,11 @@
 
 The build and the drive's first two chunks are the project's own (``sweep.network``).
 The pieces are then timed on their own, the way the builder does them: the relays' index
-lists and MOOSE's ``SparseMsg::tripletFill`` for every block, and per neuron of one
-chunk the Poisson draws, the list of currents, and MOOSE's ``StimulusTable`` vector set.
-Each part runs in its own fresh process (MOOSE keeps global state).
+lists and MOOSE's ``SparseMsg::tripletFill`` for every block, then the search that ends
+every ``moose.start`` (a one-step start), with relays in arrays of ``RELAY_BLOCK`` and of
+500 (the builder's earlier size); and per neuron of one chunk the Poisson draws, the list
+of currents, and MOOSE's ``StimulusTable`` vector set. Each part runs in its own fresh
+process (MOOSE keeps global state).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def whole() -> None:
         print(f"drive chunk of {n} steps: {time.perf_counter() - t:.2f} s")
 
 
-def relays() -> None:
+def relays(block: int | None = None) -> None:
     import moose
     import numpy as np
 
@@ -42,14 +44,14 @@ def relays() -> None:
 
     inst = draw_instance(load_config(CFG))
     row_start, targets = inst.out_edges()
-    n = inst.derived.N
+    n, block = inst.derived.N, block or RELAY_BLOCK
     moose.seed(-1)
     moose.Neutral("/m")
     moose.LIF("/m/lif", n)
     ints = np.arange(n).astype(object)
     lists_s = fill_s = 0.0
-    for b, first in enumerate(range(0, n, RELAY_BLOCK)):
-        k = min(RELAY_BLOCK, n - first)
+    for b, first in enumerate(range(0, n, block)):
+        k = min(block, n - first)
         moose.SimpleSynHandler(f"/m/relay{b}", k)
         lo, hi = row_start[first], row_start[first + k]
         fan = moose.connect(moose.element(f"/m/relay{b}"), "activationOut",
@@ -60,10 +62,17 @@ def relays() -> None:
         t1 = time.perf_counter()
         fan.tripletFill(rows, cols, zeros)
         lists_s, fill_s = lists_s + t1 - t, fill_s + time.perf_counter() - t1
+    for tick in range(10):
+        moose.setClock(tick, 1e-4)
+    moose.reinit()
+    moose.start(1e-3)
+    t = time.perf_counter()
+    moose.start(1e-4)
+    search = time.perf_counter() - t
     e = targets.size
-    print(f"relays, {e} connections in blocks of {RELAY_BLOCK}: index lists {lists_s:.2f} s "
+    print(f"relays, {e} connections in arrays of {block}: index lists {lists_s:.2f} s "
           f"({lists_s / e * 1e9:.0f} ns each), tripletFill {fill_s:.2f} s "
-          f"({fill_s / e * 1e9:.0f} ns each)")
+          f"({fill_s / e * 1e9:.0f} ns each); a one-step moose.start {search:.3f} s")
 
 
 def drive() -> None:
@@ -98,7 +107,8 @@ def drive() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        {"whole": whole, "relays": relays, "drive": drive}[sys.argv[1]]()
+        part = {"whole": whole, "relays": relays, "drive": drive}[sys.argv[1]]
+        part(*map(int, sys.argv[2:]))
     else:
-        for part in ("whole", "relays", "drive"):
-            subprocess.run([sys.executable, __file__, part], check=True)
+        for args in (["whole"], ["relays"], ["relays", "500"], ["drive"]):
+            subprocess.run([sys.executable, __file__, *args], check=True)
