@@ -65,6 +65,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from sweep.cli import UsageError, add_overrides, command, parser
@@ -78,8 +79,6 @@ def overrides(n: int, g: float, eta: float, extra: list[str]) -> list[str]:
 def run_one(n: int, g: float, eta: float, extra: list[str], spikes: Path | None,
             module: str = "sweep.point") -> dict:
     """One point in a fresh process of ``module`` (sweep.point or sweep.nest_peer)."""
-    import time
-
     cmd = [sys.executable, "-m", module, *overrides(n, g, eta, extra)]
     if spikes is not None:
         cmd.append(f"--spikes={spikes}")
@@ -183,8 +182,6 @@ def brian2_env(python: str | None) -> int:
 
 
 def sweep_bench(n: int, replicates: int, extra: list[str]) -> None:
-    import time
-
     from sweep.grid import expand
     from sweep.runner import run_points
     from sweep.storage import gather, load
@@ -289,6 +286,11 @@ def refined_bench(run_dir: Path) -> list[str]:
     ]
 
 
+def _first_seed(df):
+    """A dataset's rows of its first seed (replicate 0)."""
+    return df[df.replicate == 0] if "replicate" in df else df
+
+
 def region_points(df) -> list[dict]:
     """One point per state of a uniform grid's dataset (its first-seed rows): the state's
     number of points, and its representative, the point whose ``total_s`` is the state's
@@ -300,7 +302,7 @@ def region_points(df) -> list[dict]:
     """
     from sweep.storage import ETA, G
 
-    first = df[df.replicate == 0] if "replicate" in df else df
+    first = _first_seed(df)
     regions = []
     for state, grp in first.groupby("state"):
         ordered = grp.sort_values(["total_s", G, ETA])
@@ -316,11 +318,10 @@ def refined_ratio(grid_df, refined_df) -> float:
     grid's (first seed): its cost as a multiple of the grid's, on its own machine."""
     from sweep.storage import ETA, G
 
-    first = grid_df[grid_df.replicate == 0] if "replicate" in grid_df else grid_df
-    on_grid = refined_df.set_index([G, ETA]).index.isin(first.set_index([G, ETA]).index)
-    if "replicate" in refined_df:
-        on_grid &= (refined_df.replicate == 0).to_numpy()
-    return float(refined_df.total_s.sum() / refined_df.total_s[on_grid].sum())
+    grid = _first_seed(grid_df).set_index([G, ETA]).index
+    on_grid = _first_seed(refined_df)
+    on_grid = on_grid[on_grid.set_index([G, ETA]).index.isin(grid)]
+    return float(refined_df.total_s.sum() / on_grid.total_s.sum())
 
 
 def diagram_bench(grid: Path, refined: Path | None, peers: list[str], extra: list[str],
