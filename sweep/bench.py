@@ -342,7 +342,7 @@ def diagram_bench(grid: Path, refined: Path | None, peers: list[str], extra: lis
     check = sum(r["points"] * r["median_s"] for r in regions) / sum(r["sum_s"] for r in regions)
     lines = [f"grid {grid}: N = {n}, {sum(r['points'] for r in regions)} points; the "
              f"method on its own times: estimate / measured = {check:.3f}"]
-    print(lines[0], f"\n{HEAD} {'wall_s':>8}", flush=True)
+    print(lines[0], f"{HEAD} {'wall_s':>8}", sep="\n", flush=True)
     walls: dict[str, float] = {}
     compile_once = 0.0
     for reg in regions:
