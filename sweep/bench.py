@@ -324,7 +324,7 @@ def refined_ratio(grid_df, refined_df) -> float:
     return float(refined_df.total_s.sum() / on_grid.total_s.sum())
 
 
-def diagram_bench(grid: Path, refined: Path | None, peers: list[str], extra: list[str],
+def diagram_bench(grid: Path, refined: Path, peers: list[str], extra: list[str],
                   out: Path | None) -> list[str]:
     """The whole uniform grid's cost per engine: each engine runs each state's
     representative (``region_points``) once, in a fresh process; the grid's serial cost
@@ -367,14 +367,13 @@ def diagram_bench(grid: Path, refined: Path | None, peers: list[str], extra: lis
         lines.append(f"brian2 compiled once for the whole grid (a lower bound: this peer "
                      f"compiles each point): {once / 3600:.2f} h, {once / 2 / 60:.0f} min on "
                      f"2 cores; {once / walls['moose']:.2f}x MOOSE's")
-    if refined is not None:
-        ratio = refined_ratio(df, load(refined)[0])
-        moose_refined = ratio * walls["moose"]
-        lines.append(f"refined run {refined}: {ratio:.2f}x its grid's point time; MOOSE's "
-                     f"refined diagram {moose_refined / 3600:.2f} h, {moose_refined / 2 / 60:.0f}"
-                     f" min on 2 cores, "
-                     + ", ".join(f"{moose_refined / walls[e]:.2f}x {e}'s uniform grid"
-                                 for e in peers))
+    ratio = refined_ratio(df, load(refined)[0])
+    moose_refined = ratio * walls["moose"]
+    lines.append(f"refined run {refined}: {ratio:.2f}x its grid's point time; MOOSE's "
+                 f"refined diagram {moose_refined / 3600:.2f} h, {moose_refined / 2 / 60:.0f}"
+                 f" min on 2 cores, "
+                 + ", ".join(f"{moose_refined / walls[e]:.2f}x {e}'s uniform grid"
+                             for e in peers))
     return lines
 
 
