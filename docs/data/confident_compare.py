@@ -46,7 +46,6 @@ REGIONS = {  # ranges of g and eta, and the confident run's dataset and boundari
     "subplane": ((5.0, 8.0), (2.0, 4.0), "phase_diagram_confident_subplane.parquet",
                  "boundaries_confident_subplane.parquet"),
 }
-SIM_S = 1.2  # simulated seconds per realization: Brunel's protocol, 0.2 s settling + 1 s
 
 
 def inside(df: pd.DataFrame, g: tuple, e: tuple) -> pd.DataFrame:
@@ -75,13 +74,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("region", choices=REGIONS, help="the whole plane or the sub-plane")
     g, e, data, bounds = REGIONS[ap.parse_args().region]
-    print(f"g {g[0]:g}-{g[1]:g}, eta {e[0]:g}-{e[1]:g}; uniform grids there: " + ", ".join(
-        f"at {s:g}: {uniform(g, e, s)} points, {uniform(g, e, s) * SIM_S:.0f} simulated "
-        "seconds" for s in (0.25, 0.125)))
     runs = {name: (load(HERE / data_f)[0], bounds_f)  # the plain run's older schema
             for name, data_f, bounds_f in (PLAIN, ("refined with confidence", data, bounds))}
     parts = {name: inside(df, g, e) for name, (df, _) in runs.items()}
     theory = theory_grid(pd.concat(parts.values()))  # once: minutes
+    sim_s = float(next(iter(parts.values()))["sim.duration"].iloc[0]) / 1000  # per point
+    print(f"g {g[0]:g}-{g[1]:g}, eta {e[0]:g}-{e[1]:g}; uniform grids there: " + ", ".join(
+        f"at {s:g}: {uniform(g, e, s)} points, {uniform(g, e, s) * sim_s:.0f} simulated "
+        "seconds" for s in (0.25, 0.125)))
     spent = {}
     for name, (df, bounds_f) in runs.items():
         part = parts[name]
@@ -99,7 +99,7 @@ def main() -> None:
     plain, confident = spent.values()
     print(f"\ncost: {confident:.0f} simulated seconds with confidence, "
           f"{confident / plain:.2f}x the plain refined run's {plain:.0f}, "
-          f"{confident / (uniform(g, e, 0.25) * SIM_S):.2f}x the uniform 0.25 grid's")
+          f"{confident / (uniform(g, e, 0.25) * sim_s):.2f}x the uniform 0.25 grid's")
 
 
 def far_points(df: pd.DataFrame, theory: pd.DataFrame, lines: pd.DataFrame) -> str:
