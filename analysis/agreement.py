@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.boundaries import LEVEL, locate
 from analysis.states import MEASURES, line_between, point_decision
-from analysis.theory import Params, code_version, state_map
+from analysis.theory import Params, cached, code_version, state_map
 from analysis.theory_lines import theory_lines
 from sweep.config import INHIBITORY, POINT_GROUPS, AnalysisConfig, ConfidenceConfig
 from sweep.grid import fig2_plane
@@ -60,7 +60,8 @@ def theory_grid(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -
                     for g, e in zip(df[G], df[ETA], strict=True)})
     key = repr((p, f_fast, q_rate, code_version(), pairs))
     return _cached(RunDir(run_dir).theory if run_dir else None, key,
-                   lambda: state_map(p, pairs, f_fast, q_rate, jobs))
+                   lambda: cached(state_map)(p, pairs, f_fast, q_rate, jobs=jobs,
+                                             code=code_version()))
 
 
 def lines_for(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> pd.DataFrame:
@@ -73,7 +74,8 @@ def lines_for(df: pd.DataFrame, run_dir: Path | None = None, jobs: int = -1) -> 
              (float(min(e0, df[ETA].min())), float(max(e1, df[ETA].max()))))
     key = repr((p, q_rate, plane, code_version()))
     return _cached(RunDir(run_dir).theory_lines if run_dir else None, key,
-                   lambda: theory_lines(p, q_rate, plane, jobs=jobs))
+                   lambda: cached(theory_lines)(p, q_rate, plane, jobs=jobs,
+                                                code=code_version()))
 
 
 def grid_step(values: np.ndarray) -> float:

@@ -1,7 +1,8 @@
 """brunel-fig2 [--out FILE] [--plane X=LO:HI Y=LO:HI] [KEY=VALUE ...]: Brunel's Fig. 2
 from the theory alone (its lines in the (g, eta) plane, the regions named, and the
 frequency of the mode that becomes unstable along each line), for the configured
-network (default: Brunel's), cached in ~/.cache/brunel-sweep. With --plane, the same
+network (default: Brunel's), cached in $BRUNEL_SWEEP_CACHE or ~/.cache/brunel-sweep. With
+--plane, the same
 lines on another plane of two parameters, g and eta held at network.g and network.eta
 where they are not axes (minutes: only Fig. 2's plane has known first points).
 
@@ -12,15 +13,12 @@ where they are not axes (minutes: only Fig. 2's plane has known first points).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
-from joblib import Memory
-
 from analysis.figures import theory_figure
-from analysis.theory import Params, code_version, predict
+from analysis.theory import Params, cache_dir, cached, code_version, predict
 from analysis.theory_lines import FIG2_AXES, axis_name, theory_lines
 from sweep.cli import UsageError, add_overrides, command, parser
 from sweep.config import load_config
@@ -62,8 +60,8 @@ def main(argv: list[str]) -> int:
     cfg = load_config(["network=brunel_a", *args.overrides])
     p = Params.from_config(cfg.network)
     held = (cfg.network.g, cfg.network.eta)
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "brunel-sweep"
-    cached_lines = Memory(cache, verbose=0).cache(theory_lines)
+    cache = cache_dir()
+    cached_lines = cached(theory_lines)
     t0 = time.perf_counter()
     plane = (x_range, y_range)
     lines = cached_lines(p, cfg.analysis.quiescent_rate, plane, code=code_version(),

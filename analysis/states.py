@@ -36,7 +36,7 @@ def classify(rate_hz: float, cv_isi: float, osc_freq_hz: float, env_cv: float,
 def margin(rate_hz: float, rate_se: float, cv_isi: float, cv_isi_se: float,
            env_cv: float, env_cv_se: float, th: AnalysisConfig) -> float:
     """How surely ``classify`` decided: the smallest distance, in standard errors,
-    from a measure the decision used to its threshold,
+    from a measure the decision used to its threshold::
 
         m = min_k |x_k - threshold_k| / SE_k,
 

@@ -3,10 +3,12 @@ two populations whose I neurons differ (``analysis.theory_two_pop``).
 
 Units: ms, mV, Hz at the interface; inside, time is in units of tau where stated.
 
-- ``stationary_rates``: every self-consistent rate nu0 of
+- ``stationary_rates``: every self-consistent rate nu0 of::
+
       1/nu0 = tau_rp + tau sqrt(pi) int_{(V_r-mu)/sigma}^{(theta-mu)/sigma} erfcx(-u) du,
       mu = C_E J tau (nu_ext + nu0 (1 - g gamma)),
       sigma^2 = J^2 C_E tau (nu_ext + nu0 (1 + g^2 gamma)).
+
   ``nu0`` reports the highest root: where several exist, the high-activity one is
   what simulations show (above eta of about 0.85 at the standard parameters).
 - ``rate_response``: the LIF's linear response to modulations of the mean (chi_mu)
@@ -412,3 +414,28 @@ def code_version() -> str:
     source = b"".join((here / name).read_bytes()
                       for name in ("theory.py", "theory_two_pop.py", "theory_lines.py"))
     return hashlib.sha256(source).hexdigest()[:12]
+
+
+def cache_dir() -> Path:
+    """Where computed theory is kept across runs and commands: ``$BRUNEL_SWEEP_CACHE``, else
+    ``$XDG_CACHE_HOME/brunel-sweep`` (default ``~/.cache/brunel-sweep``)."""
+    import os
+
+    if os.environ.get("BRUNEL_SWEEP_CACHE"):
+        return Path(os.environ["BRUNEL_SWEEP_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "brunel-sweep"
+
+
+def cached(fn):
+    """``fn`` memoized on disk in ``cache_dir()`` by its arguments (joblib.Memory; ``jobs``
+    does not change a result, so it is not part of the key), or ``fn`` itself where that
+    directory cannot be made: a cache must never stop a run. Callers pass
+    ``code=code_version()`` so that a change of the theory's sources is a miss."""
+    from joblib import Memory
+
+    where = cache_dir()
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return fn
+    return Memory(where, verbose=0).cache(fn, ignore=["jobs"])

@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 # omegaconf and hydra are imported where they are used: a point's process needs only
 # the dataclasses (config_from_dict), and every import there is paid once per point.
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+def _conf_dir() -> Path:
+    """The configs: the repository's ``conf/`` in a source checkout (an editable install
+    reads them in place), else the copy a plain install ships as ``sweep/conf``."""
+    here = Path(__file__).resolve().parent
+    source = here.parent / "conf"
+    return source if (source / "config.yaml").is_file() else here / "conf"
+
+
+CONF_DIR = _conf_dir()
 
 
 class ConfigError(ValueError):
@@ -159,10 +168,10 @@ class RefineConfig:
 
 @dataclass
 class ConfidenceConfig:
-    """More seeds where a point is undecided (``sweep.refine.extra_seeds``): a
-    replicate is decided when its decision margin (``analysis.states.margin``) is at
-    least ``z`` standard errors; a point whose decided replicates have no strict
-    majority gets one more seed per round, up to ``max_replicates``."""
+    """More seeds where a point is undecided (``sweep.refine.extra_seeds``): a point is
+    decided when the margin of its replicates' pooled measures
+    (``analysis.states.point_decision``) is at least ``z`` standard errors; a point that
+    is not gets one more seed per round, up to ``max_replicates``."""
 
     on: bool = False
     z: float = 2.0  # standard errors between a measure and its threshold

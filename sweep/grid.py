@@ -141,7 +141,7 @@ def expand(cfg: Config) -> list[Point]:
     c = grid.confidence
     if not (math.isfinite(c.z) and c.z > 0):
         raise ConfigError(f"grid.confidence.z={c.z}: must be a finite number > 0")
-    if c.max_replicates < grid.replicates:
+    if c.on and c.max_replicates < grid.replicates:  # a cap only confidence uses
         raise ConfigError(f"grid.confidence.max_replicates={c.max_replicates}: must be at "
                           f"least grid.replicates={grid.replicates}")
     return points_at(cfg, [{**partial, **dict(zip(axes, combo, strict=True))}

@@ -36,7 +36,7 @@ try:  # missing, or its compiled core does not load: the machine's fault, not th
     import moose
 except ImportError as err:
     raise ImportError(f"MOOSE cannot be imported ({err}); this project needs "
-                      "pymoose==5.0.0: pip install -e .", name="moose") from err
+                      "pymoose==5.0.0: pip install pymoose==5.0.0", name="moose") from err
 import numpy as np  # noqa: E402
 
 from sweep.config import Config  # noqa: E402

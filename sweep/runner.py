@@ -238,7 +238,7 @@ def check_moose() -> None:
     if importlib.util.find_spec("moose") is None:
         raise RunEnvironmentError("MOOSE is not installed in this environment "
                                   f"({sys.executable}); this project needs pymoose==5.0.0: "
-                                  "pip install -e .")
+                                  "pip install pymoose==5.0.0")
 
 
 def run_points(points: list[Point], run_dir: Path, run: RunConfig) -> Counter:

@@ -194,8 +194,11 @@ def now() -> datetime:
 
 
 def git_commit() -> str | None:
-    """The project's commit, with "-dirty" if it has uncommitted changes; None outside git."""
+    """The project's commit, with "-dirty" if it has uncommitted changes; None outside a
+    source checkout (a plain install's code is not the checkout it may sit in)."""
     root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        return None
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                               text=True, check=True, timeout=10).stdout.strip()

@@ -12,6 +12,23 @@ def tiny() -> list[str]:
             "analysis.welch_segment=100"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_theory_cache_per_session(tmp_path_factory):
+    """The theory computed once per test session and shared by its tests (and the commands
+    they start; with pytest-xdist, by its workers), never read from a user's cache nor left
+    in it."""
+    import os
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n: one cache for all workers
+        root = root.parent
+    cache = root / "theory-cache"
+    cache.mkdir(exist_ok=True)
+    os.environ["BRUNEL_SWEEP_CACHE"] = str(cache)
+    yield
+    del os.environ["BRUNEL_SWEEP_CACHE"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_tests_stay_pure(request):
     """A test of the fast tier must not bring MOOSE into the test process."""

@@ -229,7 +229,8 @@ def test_bad_confidence_settings_are_refused_before_anything_runs(tmp_path):
             ("grid.confidence.z=0", "error: grid.confidence.z=0.0: must be a finite number > 0"),
             ("grid.confidence.max_replicates=0", "error: grid.confidence.max_replicates=0: "
              "must be at least grid.replicates=1")):
-        out = run_cli("-m", "sweep", override, f"hydra.run.dir={tmp_path / 'x'}")
+        out = run_cli("-m", "sweep", override, "grid.confidence.on=true",
+                      f"hydra.run.dir={tmp_path / 'x'}")
         assert out.returncode == 2
         assert out.stderr.strip().splitlines()[-1] == message
         assert not (tmp_path / "x" / "parts").exists()

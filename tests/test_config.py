@@ -13,7 +13,7 @@ import yaml
 
 from sweep.config import Config, load_config
 from sweep.model import derive, to_moose
-from tests.helpers import run_cli
+from tests.helpers import ROOT, run_cli
 
 PROBE = ("import sys; from sweep.point import main; rc = main(sys.argv[1:]); "
          "print('moose imported' if 'moose' in sys.modules else 'moose not imported'); "
@@ -86,9 +86,12 @@ def test_help_opens_with_the_apps_own_help():
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert text.startswith("brunel-sweep (python -m sweep): parameter sweeps of Brunel's (2000)")
-    for group in ("grid: default, fig8, lines, phase_diagram",
-                  "launcher: joblib, submitit_local, submitit_slurm", "network: brunel_a, small"):
-        assert group in text
+    presets = {ln.split(":")[0].strip(): ln.split(":", 1)[1].strip().split(", ")
+               for ln in text.split("== Presets")[1].split("== Examples")[0].splitlines()
+               if ":" in ln}
+    assert sorted(presets["grid"]) == sorted(p.stem for p in (ROOT / "conf/grid").glob("*.yaml"))
+    assert presets["launcher"] == ["joblib", "submitit_local", "submitit_slurm"]
+    assert presets["network"] == ["brunel_a", "small", "two_pop"]
     examples = text.split("== Examples ==")[1].split("== Config")[0]
     assert [ln.split()[0] for ln in examples.splitlines()
             if ln.strip().startswith("brunel")] == ["brunel-sweep"] * 3

@@ -184,6 +184,6 @@ def test_moose_that_cannot_be_imported_is_one_line_exit_4(tmp_path):
     assert out.returncode == EXIT_ENVIRONMENT
     assert out.stderr.strip().splitlines()[-1] == (
         "error: MOOSE cannot be imported (libmoose.so: cannot open shared object file); "
-        "this project needs pymoose==5.0.0: pip install -e .")
+        "this project needs pymoose==5.0.0: pip install pymoose==5.0.0")
     assert not list((run_dir / "parts").glob("*.parquet"))  # no point is failed for it
     wait_until(lambda: not running_workers(run_dir), timeout=30, what="no point process")

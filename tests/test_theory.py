@@ -81,23 +81,29 @@ def test_brunel_a_is_the_papers_standard_network():
                               tau=20.0, tau_rp=2.0)
 
 
-def test_fig2_command_draws_and_caches(tmp_path):
+def test_fig2_command_draws_and_caches(tmp_path, lines):
+    """The command draws the lines the ``lines`` fixture computed, from the session's cache
+    (conftest), which the fixture filled through the same cached function."""
+    import os
+
     from tests.helpers import run_cli
 
-    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     args = ("-m", "analysis.fig2", "--out", str(tmp_path / "f.png"))
-    first, again = run_cli(*args, env=cache), run_cli(*args, env=cache)
-    assert first.returncode == 0, first.stderr
+    out = run_cli(*args)
+    assert out.returncode == 0, out.stderr
     assert (tmp_path / "f.png").stat().st_size > 10_000
-    assert "points on each line: SR" in first.stdout and any((tmp_path / "cache").rglob("*"))
-    assert first.stdout.split(";")[0] == again.stdout.split(";")[0]
+    counts = ", ".join(f"{n} {len(ln)}" for n, ln in lines.groupby("line", sort=False))
+    assert f"points on each line: {counts};" in out.stdout
+    assert f"cache {os.environ['BRUNEL_SWEEP_CACHE']})" in out.stdout
 
 
 @pytest.fixture(scope="module")
 def lines():
+    from analysis.theory import cached, code_version
     from analysis.theory_lines import theory_lines
 
-    return theory_lines(STANDARD, TH.quiescent_rate, fig2_plane(), jobs=2)
+    return cached(theory_lines)(STANDARD, TH.quiescent_rate, fig2_plane(), jobs=2,
+                                code=code_version())
 
 
 def _at(lines, name, fixed, value):

@@ -1,5 +1,5 @@
 """The decision rule and the located crossings validated on many seeds at full size
-(docs/states.md#decided-states, docs/results.md#boundaries-with-intervals).
+(docs/states.md#decided-states, docs/results-confidence.md#many-seeds-across-two-lines).
 
   python docs/data/confidence_lines.py build RUN_DIR   # -> confidence_lines.parquet
   python docs/data/confidence_lines.py report > docs/data/confidence_lines.txt
@@ -7,7 +7,9 @@
 ``build`` recomputes every statistic (with its standard error and margin) of the
 points of a run directory from their saved spikes (run.save_spikes=true), so that a
 run made before the statistics had standard errors serves too; ``report`` reads the
-committed dataset beside this file.
+committed dataset beside this file. The dataset was written by pandas, not by a sweep:
+it has no provenance metadata, and the settings added since (the inhibitory keys)
+read as model A's (null).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 from analysis.boundaries import crossing
 from analysis.states import MEASURES, STANDARD_ERRORS, point_decision, separating_measure
 from analysis.summary import summarize_point
+from sweep.config import point_keys
 from sweep.storage import load, row_config
 
 HERE = Path(__file__).resolve().parent
@@ -53,10 +56,17 @@ def _truth(sub: pd.DataFrame, column: str) -> pd.Series:
 
 def report() -> None:
     df = pd.read_parquet(DATA)
+    for key in point_keys():  # settings added after the dataset was built: model A's
+        if key != "sim.seed" and key not in df:
+            df[key] = np.nan
+    seeds = df.groupby([G, E]).size()
     print(f"{len(df)} realizations at N = {int(df.N.iloc[0])}, "
           f"{df['sim.duration'].iloc[0] - df['sim.transient'].iloc[0]:g} ms analysed each; "
-          f"seeds per point: {df.groupby([G, E]).size().min()}-"
-          f"{df.groupby([G, E]).size().max()}")
+          f"seeds per point: {seeds.min()}-{seeds.max()}")
+    print(f"   {len(seeds)} points: " + "; ".join(
+        f"{n} seeds at {k}" for n, k in sorted(
+            ((n, ", ".join(f"({g:g}, {e:g})" for g, e in pts.index))
+             for n, pts in seeds.groupby(seeds)), reverse=True)))
     th = row_config(df.iloc[0].to_dict()).analysis
 
     print("\n1. The block-jackknife standard error against the spread over seeds")
@@ -93,6 +103,15 @@ def report() -> None:
     points = {k: sub.sort_values("replicate") for k, sub in df.groupby([G, E])}
     truth = {k: point_decision(sub[list(MEASURES)].to_dict("records"), th, 0.0)[0]
              for k, sub in points.items()}
+    print("   per point: the pooled state and margin over all its seeds, and the seeds' own")
+    print("   states")
+    for (g, e), sub in points.items():
+        state, decided, distance = point_decision(sub[list(MEASURES)].to_dict("records"), th,
+                                                  2.0)
+        own = sub.state.value_counts()
+        print(f"     g={g:g} eta={e:g}: {state}, margin {distance:.2f} "
+              f"({'decided' if decided else 'undecided'} at z = 2); seeds: "
+              + ", ".join(f"{s} {n}" for s, n in own.items()))
     for z in (1.0, 1.5, 2.0, 2.5, 3.0):
         sure = df[df.margin >= z]
         wrong = sum(s != truth[(g, e)] for g, e, s in zip(sure[G], sure[E], sure.state,

@@ -1,6 +1,6 @@
 """The refined diagram with confidence against the plain refined run on the same part of
-Brunel's plane (docs/results.md#boundaries-with-confidence), from the datasets beside
-this file:
+Brunel's plane (docs/results-confidence.md#boundaries-with-confidence), from the datasets
+beside this file:
 
   python docs/data/confident_compare.py plane > docs/data/confident_plane.txt
   python docs/data/confident_compare.py subplane > docs/data/confident_subplane.txt
@@ -103,8 +103,8 @@ def main() -> None:
 
 
 def far_points(df: pd.DataFrame, theory: pd.DataFrame, lines: pd.DataFrame) -> str:
-    """Points (each by the majority of its decided seeds) in the theory's state, counted
-    among those farther than d in g and in eta from every theoretical line, for d = one
+    """Points (each by its seeds' pooled state, ``point_decisions``) in the theory's state,
+    counted among those farther than d in g and in eta from every theoretical line, for d = one
     refined step (what the report calls far), the boundaries' tolerance 0.25 and the
     grid's first step 0.5; and the disagreeing ones with whether they are decided."""
     th = theory.set_index(["g", "eta"])

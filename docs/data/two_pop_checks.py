@@ -1,5 +1,5 @@
 """Two-population networks at full size against the two-population theory
-(docs/results.md#two-populations). Reads the gathered datasets of
+(docs/results-two-populations.md). Reads the gathered datasets of
 ``grid=two_pop_checks`` and ``grid=two_pop_sizes`` (their parquet files, given on the
 command line) and prints, per network:
 
