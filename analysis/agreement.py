@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.boundaries import LEVEL, locate
+from analysis.sequential import decision_z
 from analysis.states import MEASURES, line_between, point_decision
 from analysis.theory import Params, cached, code_version, state_map
 from analysis.theory_lines import theory_lines
@@ -129,9 +130,11 @@ def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> 
 
 
 def confidence_z(df: pd.DataFrame) -> float:
-    """The ``grid.confidence.z`` of the run that made ``df`` (``sweep.storage.load``
-    keeps it in ``df.attrs``), else the default."""
-    return float(df.attrs.get("confidence_z", ConfidenceConfig().z))
+    """The margin a point of ``df`` needs to be decided: ``grid.confidence.z`` of the run
+    that made it, raised for the looks its points could get (``decision_z``; both kept
+    in ``df.attrs`` by ``sweep.storage.load``), else the default for one look."""
+    return decision_z(float(df.attrs.get("confidence_z", ConfidenceConfig().z)),
+                      int(df.attrs.get("confidence_looks", 1)))
 
 
 def _thresholds(df: pd.DataFrame) -> AnalysisConfig:
@@ -239,9 +242,11 @@ def distance_to(ln: pd.DataFrame, g: float, eta: float) -> float:
 
 
 def other_axes(df: pd.DataFrame) -> list[str]:
-    """The point settings other than g and eta that vary in ``df``."""
+    """The point settings other than g and eta that vary in ``df``; unset (null, e.g.
+    model A's ``network.tau_I``) is a value of its own, so model A and a two-population
+    network are two networks, never pooled."""
     return [c for c in df.columns if c.split(".")[0] in POINT_GROUPS and c not in (G, ETA)
-            and df[c].nunique() > 1]
+            and df[c].nunique(dropna=False) > 1]
 
 
 def plane_boundaries(df: pd.DataFrame, run_dir: Path) -> pd.DataFrame | None:

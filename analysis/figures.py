@@ -320,7 +320,7 @@ def draw_figures(df: pd.DataFrame, run_dir: Path, with_theory: bool = True) -> l
     run_dir = Path(run_dir)
     others = other_axes(df)
     out = []
-    groups = df.groupby(others) if others else [((), df)]
+    groups = df.groupby(others, dropna=False) if others else [((), df)]
     for key, sub in groups:
         key = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{c}={v}" for c, v in zip(others, key, strict=True))

@@ -41,11 +41,13 @@ def block_jackknife_se(leave_one_out: np.ndarray) -> float:
     nearly independent, so this is the spread one realization's statistic would show
     over repeated realizations of the same window length (Efron & Stein's jackknife,
     applied to blocks as for time series; validated against seeds in
-    docs/states.md). NaN if fewer than two estimates are finite."""
+    docs/states.md). NaN (unknown) if any estimate is not finite, or there are fewer than
+    two: a statistic that a block's absence leaves undefined rests on too little data
+    for its spread to be known, and dropping those estimates would report the spread of
+    the few that remain, near zero where one neuron's intervals make the statistic."""
     theta = np.asarray(leave_one_out, dtype=float)
-    theta = theta[np.isfinite(theta)]
     k = theta.size
-    if k < 2:
+    if k < 2 or not np.isfinite(theta).all():
         return float("nan")
     return float(np.sqrt((k - 1) / k * np.sum((theta - theta.mean()) ** 2)))
 

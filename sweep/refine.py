@@ -14,6 +14,7 @@ Pure functions: the runner and the Slurm rounds call them with what the parts sa
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -62,14 +63,18 @@ def point_states(rows: Iterable[Evidence], th: AnalysisConfig, z: float
 def extra_seeds(rows: Iterable[Evidence], th: AnalysisConfig, z: float,
                 max_replicates: int) -> list[Params]:
     """The next round of ``grid.confidence``: one more replicate (the next index) of
-    every point that is not decided (``point_decisions``) and has fewer than
-    ``max_replicates`` replicates, failed ones included (a point that keeps failing
-    does not get seeds forever)."""
-    rows = list(rows)
-    decisions = point_decisions(rows, th, z)
-    return [{**dict(key), "replicate": reps[-1][0] + 1}
-            for key, reps in _by_point(rows).items()
-            if not decisions[key][1] and len(reps) < max_replicates]
+    every point that is not decided (``analysis.states.point_decision``) and has fewer
+    than ``max_replicates`` replicates, failed ones included (a point that keeps failing
+    does not get seeds forever). A point whose margin is unknown (a standard error that
+    its realizations leave undefined) gets none: it stays undecided rather than spend
+    seeds on evidence that cannot be weighed."""
+    out = []
+    for key, reps in _by_point(rows).items():
+        state, decided, distance = point_decision([m for _, m in reps], th, z)
+        unweighable = state is not None and math.isnan(distance)
+        if not decided and not unweighable and len(reps) < max_replicates:
+            out.append({**dict(key), "replicate": reps[-1][0] + 1})
+    return out
 
 
 def _midpoint(a: float, b: float) -> float:

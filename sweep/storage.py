@@ -308,20 +308,25 @@ def load(dataset: Path) -> tuple[Any, dict]:
     raw = pq.read_schema(path).metadata or {}
     meta = json.loads(raw.get(META_KEY, b"{}"))
     df = pd.DataFrame(table.to_pandas())
-    z = _confidence_z(meta.get("run_config"))
-    if z is not None:
-        df.attrs["confidence_z"] = z
+    df.attrs.update(_confidence(meta.get("run_config")))
     return df, meta
 
 
-def _confidence_z(run_config: str | None) -> float | None:
-    """``grid.confidence.z`` of a run's composed config text, if it sets one."""
+def _confidence(run_config: str | None) -> dict[str, float]:
+    """From a run's composed config text: ``confidence_z`` (``grid.confidence.z``) and
+    ``confidence_looks``, how many looks a point could get (``max_replicates`` with
+    confidence on, else 1); only what the text sets."""
     if not run_config:
-        return None
+        return {}
     from omegaconf import OmegaConf
 
     try:
-        z = OmegaConf.select(OmegaConf.create(run_config), "grid.confidence.z")
-    except Exception:  # provenance text from another version: no z, the default applies
-        return None
-    return float(z) if isinstance(z, (int, float)) else None
+        c = OmegaConf.select(OmegaConf.create(run_config), "grid.confidence")
+    except Exception:  # provenance text from another version: the defaults apply
+        return {}
+    out = {}
+    if c is not None and isinstance(c.get("z"), (int, float)):
+        out["confidence_z"] = float(c.z)
+    if c is not None and isinstance(c.get("max_replicates"), int):
+        out["confidence_looks"] = c.max_replicates if c.get("on") else 1
+    return out

@@ -72,6 +72,19 @@ def test_the_jackknife_se_of_the_cv_of_isis_matches_its_spread():
 
 
 @pytest.mark.fast
+def test_a_statistic_that_a_block_leaves_undefined_has_an_unknown_se():
+    """One neuron with just enough intervals (5) for its CV: without any block that holds
+    one of them the CV is undefined, so its spread is unknown (NaN), never the near-zero
+    spread of the blocks that hold none; the point's margin is then unknown too."""
+    times = np.array([100.0, 230.0, 350.0, 480.0, 610.0, 730.0])
+    ids = np.zeros_like(times, dtype=int)
+    assert np.isfinite(stats.cv_isi(times, ids, 0, 1000, 5)[0])
+    assert np.isnan(stats.cv_isi_se(times, ids, 0, 1000, 5, 8))
+    th = AnalysisConfig()
+    assert np.isnan(margin(2.0, 0.1, 0.1, float("nan"), 0.3, 0.05, th))
+
+
+@pytest.mark.fast
 @pytest.mark.parametrize("z", [1.0, 2.0])
 def test_decisions_on_measures_with_known_noise(z):
     """An envelope CV measured with Gaussian noise of its stated SE: far from the
@@ -136,9 +149,12 @@ def test_extra_seeds_go_to_undecided_points_up_to_the_cap():
             ({G: 5.0, "replicate": 0}, _ai(0.42)),  # undecided: replicate 1
             ({G: 6.0, "replicate": 0}, _ai(0.42)), ({G: 6.0, "replicate": 1}, None),
             ({G: 6.0, "replicate": 2}, _ai(0.41)),  # at the cap of 3, failed included
-            ({G: 7.0, "replicate": 0}, _ai(0.38)), ({G: 7.0, "replicate": 1}, _ai(0.44))]
+            ({G: 7.0, "replicate": 0}, _ai(0.38)), ({G: 7.0, "replicate": 1}, _ai(0.44)),
+            ({G: 8.0, "replicate": 0}, _ai(0.42, np.nan)),  # unknown SE: no seed spent
+            ({G: 9.0, "replicate": 0}, None)]  # failed: another seed
     assert extra_seeds(rows, TH, 2.0, 3) == [{G: 5.0, "replicate": 1},
-                                             {G: 7.0, "replicate": 2}]
+                                             {G: 7.0, "replicate": 2},
+                                             {G: 9.0, "replicate": 1}]
     assert point_decisions(rows, TH, 2.0)[((G, 4.0),)] == ("AI", True)
     assert extra_seeds(rows, TH, 2.0, 1) == []
 
@@ -234,3 +250,46 @@ def test_bad_confidence_settings_are_refused_before_anything_runs(tmp_path):
         assert out.returncode == 2
         assert out.stderr.strip().splitlines()[-1] == message
         assert not (tmp_path / "x" / "parts").exists()
+
+
+@pytest.mark.fast
+def test_the_sequential_boundary_is_pococks():
+    """Pocock's (1977) constants for 2, 3 and 5 looks at a 5% two-sided error."""
+    from analysis.sequential import decision_z, pocock_boundary
+
+    for looks, published in ((2, 2.178), (3, 2.289), (5, 2.413)):
+        assert pocock_boundary(looks, 0.05) == pytest.approx(published, abs=0.01)
+    assert decision_z(2.0, 1) == 2.0 and decision_z(2.0, 5) > 2.4
+
+
+@pytest.mark.fast
+def test_seeds_added_until_decided_keep_the_error_at_a_threshold_to_one_looks():
+    """A point exactly on the envelope-CV threshold, each seed's measure normal with its
+    stated SE, seeds added one by one while undecided up to 5: looked at with the plain
+    z = 2 it ends decided far more often than one look's 4.6%; with the sequential
+    boundary (``decision_z``) no more often."""
+    from analysis.sequential import decision_z, two_sided_error
+
+    rng = np.random.default_rng(7)
+    trials, cap, se = 3000, 5, 0.03
+    ended = {2.0: 0, decision_z(2.0, cap): 0}
+    for _ in range(trials):
+        draws = [_ai(TH.sync_env_cv + se * x, se) for x in rng.standard_normal(cap)]
+        for z in ended:
+            ended[z] += any(point_decision(draws[:k], TH, z)[1] for k in range(1, cap + 1))
+    plain, sequential = (n / trials for n in ended.values())
+    assert plain > 0.1
+    assert sequential <= two_sided_error(2.0) + 2 * np.sqrt(0.05 * 0.95 / trials)
+
+
+@pytest.mark.fast
+def test_model_a_and_a_two_population_network_are_two_networks_never_pooled():
+    """A sweep over ``network.tau_I=[null,10]`` simulates two networks at each (g, eta):
+    the unset value is a value of its own, so they are drawn and decided apart."""
+    from analysis.agreement import other_axes
+
+    df = pd.DataFrame({G: [5.0, 5.0, 6.0, 6.0], "network.eta": [2.0] * 4,
+                       "network.tau_I": [np.nan, 10.0, np.nan, 10.0],
+                       "network.J": [0.1] * 4, "analysis.sync_env_cv": [0.4] * 4})
+    assert other_axes(df) == ["network.tau_I"]
+    assert other_axes(df[df["network.tau_I"].isna()]) == []

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {
     # pure leaves: schema, exit codes, model quantities, statistics, classifier, theory
     0: ["sweep.config", "sweep.cli", "sweep.rundir", "sweep.model", "analysis.stats",
-        "analysis.states",
+        "analysis.sequential", "analysis.states",
         "analysis.summary", "analysis.theory_two_pop", "analysis.theory", "analysis.theory_lines"],
     # building and simulating one network
     1: ["sweep.instance", "sweep.network", "sweep.numpy_sim", "sweep.nest_peer",

@@ -3,6 +3,7 @@ calibrated against seeds).
 
   brunel-sweep grid=calibration hydra.run.dir=outputs/calibration
   python docs/data/calibration.py build outputs/calibration   # -> calibration_windows.parquet
+  python docs/data/calibration.py report > docs/data/calibration_windows.txt
 
 ``build`` recomputes, from each realization's saved spikes, every statistic over three
 analysis windows that start after Brunel's 200-ms transient (to 450, 700 and 1,200 ms:
@@ -10,6 +11,17 @@ the looks a point that stops early would take) and the block-jackknife standard 
 each thresholded measure with K = 4, 5, 8, 10, 16 and 20 blocks (``<measure>_se_k<K>``),
 so that a method can be chosen and validated from the committed file alone. One row per
 realization and window.
+
+``report`` prints, for each thresholded measure, window and K, the leave-one-seed-out
+standardized deviation of each realization,
+
+    d_i = (x_i - mean_{j != i} x_j) / sqrt(SE_i^2 + sum_{j != i} SE_j^2 / (n - 1)^2),
+
+whose standard deviation over realizations is 1 where the standard errors are the
+spread over seeds; separately for the points that tune a method (the g = 6 and
+g = 4.5 lines and the SR line at eta = 2) and the others, which validate it. A measure
+enters where the classifier thresholds it: the rate everywhere, the CV of ISIs and the
+envelope CV at active points (rate at least analysis.quiescent_rate).
 """
 
 from __future__ import annotations
@@ -29,6 +41,10 @@ WINDOWS = HERE / "calibration_windows.parquet"
 STOPS_MS = (450.0, 700.0, 1200.0)
 BLOCKS = (4, 5, 8, 10, 16, 20)
 KEEP = ["point_id", "replicate", "seed", "network.g", "network.eta", "N"]
+TUNE = {(3.25, 2.0), (4.5, 0.85), (4.5, 0.9), (6.0, 3.0), (6.0, 3.25)}
+MEASURES = ("rate_hz", "cv_isi", "env_cv")
+SE = {"rate_hz": "rate_se", "cv_isi": "cv_isi_se", "env_cv": "env_cv_se"}
+QUIESCENT_HZ = 0.1  # analysis.quiescent_rate's default (conf/analysis/default.yaml)
 
 
 def _ses(times: np.ndarray, ids: np.ndarray, n: int, t0: float, t1: float, th,
@@ -67,7 +83,58 @@ def build(run_dir: Path) -> None:
     print(f"wrote {WINDOWS}: {len(out)} rows ({out.point_id.nunique()} realizations)")
 
 
+def deviations(sub: pd.DataFrame, measure: str, se: str) -> np.ndarray:
+    """The leave-one-seed-out standardized deviations d_i of one point's realizations
+    (the module's formula); realizations with the measure or its SE undefined left out."""
+    ok = sub[np.isfinite(sub[measure]) & np.isfinite(sub[se])]
+    x, s = ok[measure].to_numpy(), ok[se].to_numpy()
+    n = x.size
+    if n < 3:
+        return np.array([])
+    rest_mean = (x.sum() - x) / (n - 1)
+    rest_var = ((s ** 2).sum() - s ** 2) / (n - 1) ** 2
+    return (x - rest_mean) / np.sqrt(s ** 2 + rest_var)
+
+
+def summary(df: pd.DataFrame, measure: str, se: str) -> tuple[float, float, int]:
+    """(sd of d over every realization, median over points of each point's sd of d,
+    realizations)."""
+    per_point = [deviations(sub, measure, se) for _, sub in df.groupby(["network.g",
+                                                                          "network.eta"])]
+    every = np.concatenate(per_point) if per_point else np.array([])
+    sds = [np.sqrt(np.mean(d ** 2)) for d in per_point if d.size]
+    return (float(np.sqrt(np.mean(every ** 2))) if every.size else float("nan"),
+            float(np.median(sds)) if sds else float("nan"), int(every.size))
+
+
+def report() -> None:
+    df = pd.read_parquet(WINDOWS)
+    tune = [(g, e) in TUNE for g, e in zip(df["network.g"], df["network.eta"], strict=True)]
+    sets = {"tune": df[tune], "validate": df[~np.array(tune)]}
+    points = df.groupby(["network.g", "network.eta"]).ngroups
+    print(f"{df.point_id.nunique()} realizations at {points} points; windows "
+          f"{', '.join(f'{w:g}' for w in sorted(df.window_ms.unique()))} ms after the transient")
+    print("sd of the standardized deviations (all realizations / median point); 1 = the SEs")
+    print("are the spread over seeds")
+    for measure in MEASURES:
+        active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
+        print(f"\n{measure}")
+        for window in sorted(df.window_ms.unique()):
+            cells = []
+            for k in BLOCKS:
+                parts = []
+                for name, part in sets.items():
+                    part = part[(part.window_ms == window) & active.loc[part.index]]
+                    sd, med, n = summary(part, measure, f"{SE[measure]}_k{k}")
+                    parts.append(f"{name} {sd:.2f}/{med:.2f} ({n})")
+                cells.append(f"K={k}: " + ", ".join(parts))
+            print(f"  {window:g} ms: " + "; ".join(cells))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "build":
+    if len(sys.argv) == 3 and sys.argv[1] == "build":
+        build(Path(sys.argv[2]))
+    elif len(sys.argv) == 2 and sys.argv[1] == "report":
+        report()
+    else:
         sys.exit(__doc__)
-    build(Path(sys.argv[2]))
