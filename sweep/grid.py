@@ -62,6 +62,8 @@ def axis_values(key: str, spec: Any) -> list[Any]:
         start, stop, step = (Decimal(str(spec[k])) for k in ("start", "stop", "step"))
     except InvalidOperation:
         raise ConfigError(f"{where}: start, stop and step must be numbers") from None
+    if not all(d.is_finite() for d in (start, stop, step)):
+        raise ConfigError(f"{where}: start, stop and step must be finite numbers")
     if step <= 0 or stop < start:
         raise ConfigError(f"{where}: needs step > 0 and stop >= start")
     n = int((stop - start) / step) + 1

@@ -199,6 +199,10 @@ def test_incompatible_parts_are_reported_not_mixed(grid_run, tmp_path):
 
 @pytest.mark.parametrize(("overrides", "message"), [
     (["grid.axes.network.g=1:0:1"], "grid.axes.network.g='1:0:1': needs step > 0"),
+    (["grid.axes.network.g=1:nan:1"], "grid.axes.network.g='1:nan:1': start, stop and step "
+                                      "must be finite numbers"),
+    (["grid.axes.network.g=1:3:inf"], "must be finite numbers"),
+    (["grid.axes.network.g=[4,nan]"], "network.g=nan: must be a finite number (grid point"),
     (["grid.axes.network.g=[]"], "grid.axes.network.g=[]: empty list"),
     (["+grid.axes.network.gg=[1]"], "grid.axes.network.gg: unknown key"),
     (["grid.axes.network.g=[4,-1]"], "network.g=-1.0: must be >= 0 (grid point"),
