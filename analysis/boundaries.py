@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.states import STANDARD_ERRORS, line_between, separating_measure
+from analysis.states import STANDARD_ERRORS, line_between, mean_and_se, separating_measure
 
 WINDOW = 0.5  # points within this distance of a bracket's midpoint (along its axis) enter
 LEVEL = 0.9  # the intervals' confidence
@@ -44,12 +44,12 @@ class Crossing:
 
 def _point_means(x: np.ndarray, y: np.ndarray, se: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per distinct x: the mean over realizations and its standard error
-    s = sqrt(sum_r se_r^2) / n."""
+    """Per distinct x: the mean over realizations and its standard error, as a point's
+    pooled measures have them (``analysis.states.mean_and_se``: the realizations' own
+    errors, or the spread between seeds where that is larger)."""
     xs = np.unique(x)
-    mean = np.array([y[x == v].mean() for v in xs])
-    err = np.array([np.sqrt(np.sum(se[x == v] ** 2)) / np.sum(x == v) for v in xs])
-    return xs, mean, err
+    pairs = [mean_and_se(list(y[x == v]), list(se[x == v])) for v in xs]
+    return xs, np.array([m for m, _ in pairs]), np.array([s for _, s in pairs])
 
 
 def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +69,7 @@ def crossing(x: np.ndarray, y: np.ndarray, se: np.ndarray, threshold: float,
     ----------
     x, y, se : arrays, one entry per realization
         Position, measure and the measure's standard error (realizations at the same
-        position are averaged: mean y_i, error s_i = sqrt(sum se^2) / n_i).
+        position are averaged: mean y_i and its error s_i, ``_point_means``).
     threshold : float
     bracket : (low, high)
         The two neighbouring positions whose states differ.

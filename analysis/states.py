@@ -66,20 +66,40 @@ STANDARD_ERRORS = {"rate_hz": "rate_se", "cv_isi": "cv_isi_se", "env_cv": "env_c
 MEASURES = (*STANDARD_ERRORS, *STANDARD_ERRORS.values(), "osc_freq_hz")
 
 
+def mean_and_se(values: Sequence[float], ses: Sequence[float]) -> tuple[float, float]:
+    """The mean of n realizations' values, x = (1/n) sum_r x_r, and its standard error
+
+        SE^2 = max(sum_r SE_r^2 / n^2, s^2 / n),   s^2 = sum_r (x_r - x)^2 / (n - 1),
+
+    the larger of the realizations' own errors of the mean and the spread between them
+    (n >= 2): seeds are different networks, and what differs between network instances
+    no single run can measure (the method-of-moments estimate of a random effect between
+    seeds, never below the within-run errors). With one SE_r unknown (NaN) the spread
+    alone; NaN for no values, or for one whose SE is unknown."""
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan
+    x = math.fsum(values) / n
+    within = math.fsum(se ** 2 for se in ses) / n ** 2
+    if n < 2:
+        return x, math.sqrt(within)
+    between = math.fsum((v - x) ** 2 for v in values) / (n - 1) / n
+    return x, math.sqrt(between if math.isnan(within) else max(within, between))
+
+
 def pool(realizations: Sequence[Mapping[str, float]]) -> dict[str, float]:
     """The evidence of several realizations (seeds) of a point as one: each measure's
-    mean over the realizations where it is finite, x = (1/n) sum_r x_r, and its
-    standard error SE = sqrt(sum_r SE_r^2) / n over the same n (NaN if any of
-    them is unknown)."""
+    mean over the realizations where it is finite and its standard error
+    (``mean_and_se``); the rhythm's frequency averaged alike."""
     out: dict[str, float] = {}
     for name in (*STANDARD_ERRORS, "osc_freq_hz"):
         se_name = STANDARD_ERRORS.get(name)
         values = [(r[name], r[se_name] if se_name else math.nan)
                   for r in realizations if not math.isnan(r[name])]
-        out[name] = math.fsum(v for v, _ in values) / len(values) if values else math.nan
+        x, se = mean_and_se([v for v, _ in values], [s for _, s in values])
+        out[name] = x
         if se_name:
-            out[se_name] = (math.sqrt(math.fsum(se ** 2 for _, se in values)) / len(values)
-                            if values else math.nan)
+            out[se_name] = se
     return out
 
 

@@ -131,6 +131,17 @@ def test_pooled_evidence_is_the_mean_with_the_standard_error_of_the_mean():
 
 
 @pytest.mark.fast
+def test_seeds_that_differ_more_than_their_own_errors_allow_set_the_pooled_error():
+    """Two networks whose envelope CVs differ by 0.2, each measured to 0.01: the error of
+    their mean is their spread, s / sqrt(n) = 0.1, not 0.007; one seed whose error is
+    unknown leaves the spread to weigh them, where one seed alone would be unknown."""
+    spread = pool([_ai(0.30, 0.01), _ai(0.50, 0.01)])
+    assert spread["env_cv_se"] == pytest.approx(0.1)
+    assert pool([_ai(0.30, np.nan), _ai(0.50, 0.01)])["env_cv_se"] == pytest.approx(0.1)
+    assert np.isnan(pool([_ai(0.30, np.nan)])["env_cv_se"])
+
+
+@pytest.mark.fast
 def test_a_point_is_decided_by_its_pooled_evidence_and_more_seeds_decide_it():
     """0.44 lies 1.3 SE of one seed above the threshold 0.40: undecided; four such
     seeds halve the SE, and the point is decided AI."""

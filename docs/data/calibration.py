@@ -107,28 +107,46 @@ def summary(df: pd.DataFrame, measure: str, se: str) -> tuple[float, float, int]
             float(np.median(sds)) if sds else float("nan"), int(every.size))
 
 
+def per_point(df: pd.DataFrame, window: float, k: int) -> None:
+    """Per point and measure: mean, sd over seeds, rms of the realizations' SEs, ratio."""
+    print(f"\nper point, {window:g}-ms window, K = {k}: mean, sd over seeds, rms SE, sd / SE")
+    sub = df[df.window_ms == window]
+    for (g, e), pt in sub.groupby(["network.g", "network.eta"]):
+        cells = []
+        for m in MEASURES:
+            x, se = pt[m].to_numpy(float), pt[f"{SE[m]}_k{k}"].to_numpy(float)
+            ok = np.isfinite(x) & np.isfinite(se)
+            if ok.sum() < 2:
+                cells.append(f"{m} -")
+                continue
+            sd, rms = np.std(x[ok], ddof=1), np.sqrt(np.mean(se[ok] ** 2))
+            cells.append(f"{m} {np.mean(x[ok]):.4g} sd {sd:.3g} SE {rms:.3g} ({sd / rms:.2f})")
+        tag = "tune" if (g, e) in TUNE else "validate"
+        print(f"  ({g:g}, {e:g}) {tag}, {len(pt)} seeds, state {'/'.join(sorted(set(pt.state)))}: "
+              + "; ".join(cells))
+
+
 def report() -> None:
     df = pd.read_parquet(WINDOWS)
+    for window in sorted(df.window_ms.unique()):
+        per_point(df, window, 8)
     tune = [(g, e) in TUNE for g, e in zip(df["network.g"], df["network.eta"], strict=True)]
     sets = {"tune": df[tune], "validate": df[~np.array(tune)]}
     points = df.groupby(["network.g", "network.eta"]).ngroups
     print(f"{df.point_id.nunique()} realizations at {points} points; windows "
           f"{', '.join(f'{w:g}' for w in sorted(df.window_ms.unique()))} ms after the transient")
-    print("sd of the standardized deviations (all realizations / median point); 1 = the SEs")
-    print("are the spread over seeds")
+    print("\nsd of the standardized deviations over all realizations / at the median point")
+    print("(1 = the SEs are the spread over seeds); realizations in brackets")
+    print(f"{'measure':8} {'window':>6} {'set':8} " + " ".join(f"{f'K={k}':>11}" for k in BLOCKS))
     for measure in MEASURES:
         active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
-        print(f"\n{measure}")
         for window in sorted(df.window_ms.unique()):
-            cells = []
-            for k in BLOCKS:
-                parts = []
-                for name, part in sets.items():
-                    part = part[(part.window_ms == window) & active.loc[part.index]]
-                    sd, med, n = summary(part, measure, f"{SE[measure]}_k{k}")
-                    parts.append(f"{name} {sd:.2f}/{med:.2f} ({n})")
-                cells.append(f"K={k}: " + ", ".join(parts))
-            print(f"  {window:g} ms: " + "; ".join(cells))
+            for name, part in sets.items():
+                part = part[(part.window_ms == window) & active.loc[part.index]]
+                cells = [summary(part, measure, f"{SE[measure]}_k{k}") for k in BLOCKS]
+                print(f"{measure:8} {window:6g} {name:8} "
+                      + " ".join(f"{sd:5.2f}/{med:5.2f}" for sd, med, _ in cells)
+                      + f"  ({cells[0][2]})")
 
 
 if __name__ == "__main__":
