@@ -126,6 +126,34 @@ def per_point(df: pd.DataFrame, window: float, k: int) -> None:
               + "; ".join(cells))
 
 
+INFLATION = np.round(np.arange(0.5, 3.01, 0.05), 2)  # c: the jackknife's SE times c
+FLOOR = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)  # f: an error of f |x| between network instances
+
+
+def _point_sds(df: pd.DataFrame, measure: str, se: pd.Series) -> np.ndarray:
+    """Each point's sd of the standardized deviations with the standard errors ``se``."""
+    sds = []
+    for _, sub in df.assign(_se=se).groupby(["network.g", "network.eta"]):
+        d = deviations(sub, measure, "_se")
+        if d.size:
+            sds.append(np.sqrt(np.mean(d ** 2)))
+    return np.array(sds)
+
+
+def fit(df: pd.DataFrame, measure: str, k: int) -> tuple[float, float]:
+    """The (c, f) of SE^2 = (c SE_K)^2 + (f x)^2 that brings the tuning points' sds of
+    the standardized deviations closest to 1 (least squares of their logarithms, so
+    that every point counts alike and a factor too large weighs as one too small)."""
+    best = (np.inf, 1.0, 0.0)
+    for f in FLOOR:
+        for c in INFLATION:
+            se = np.sqrt((c * df[f"{SE[measure]}_k{k}"]) ** 2 + (f * df[measure]) ** 2)
+            sds = _point_sds(df, measure, se)
+            loss = float(np.sum(np.log(sds) ** 2)) if sds.size else np.inf
+            best = min(best, (loss, c, f))
+    return best[1], best[2]
+
+
 def report() -> None:
     df = pd.read_parquet(WINDOWS)
     for window in sorted(df.window_ms.unique()):
@@ -147,6 +175,23 @@ def report() -> None:
                 print(f"{measure:8} {window:6g} {name:8} "
                       + " ".join(f"{sd:5.2f}/{med:5.2f}" for sd, med, _ in cells)
                       + f"  ({cells[0][2]})")
+    print("\ncalibrated: SE^2 = (c SE_K)^2 + (f x)^2, (c, f) fitted on the tuning points;")
+    print("sd of the standardized deviations over all realizations / median point / worst point")
+    for measure in MEASURES:
+        active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
+        for window in sorted(df.window_ms.unique()):
+            for k in (8, 10):
+                use = df[(df.window_ms == window) & active]
+                c, f = fit(use[use.index.isin(sets["tune"].index)], measure, k)
+                se = np.sqrt((c * use[f"{SE[measure]}_k{k}"]) ** 2 + (f * use[measure]) ** 2)
+                line = []
+                for name, part in sets.items():
+                    part = use[use.index.isin(part.index)]
+                    sds = _point_sds(part, measure, se.loc[part.index])
+                    every = summary(part.assign(_se=se.loc[part.index]), measure, "_se")[0]
+                    line.append(f"{name} {every:.2f}/{np.median(sds):.2f}/{sds.max():.2f}"
+                                if sds.size else f"{name} -")
+                print(f"{measure:8} {window:6g} K={k:<3} c={c:.2f} f={f:.2f}: " + "; ".join(line))
 
 
 if __name__ == "__main__":
