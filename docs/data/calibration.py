@@ -127,7 +127,10 @@ def per_point(df: pd.DataFrame, window: float, k: int) -> None:
 
 
 INFLATION = np.round(np.arange(0.5, 3.01, 0.05), 2)  # c: the jackknife's SE times c
-FLOOR = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3)  # f: an error of f |x| between network instances
+# tau: the spread between network instances that no run's blocks see, per measure
+TAU = {"rate_hz": (0.0, 0.01, 0.03, 0.1, 0.3, 1.0),
+       "cv_isi": (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
+       "env_cv": (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)}
 
 
 def _point_sds(df: pd.DataFrame, measure: str, se: pd.Series) -> np.ndarray:
@@ -140,14 +143,20 @@ def _point_sds(df: pd.DataFrame, measure: str, se: pd.Series) -> np.ndarray:
     return np.array(sds)
 
 
+def calibrated(df: pd.DataFrame, measure: str, k: int, c: float, tau: float) -> pd.Series:
+    """SE^2 = (c SE_K)^2 + tau^2: the jackknife's error over K blocks, scaled, and the
+    spread between network instances."""
+    return np.sqrt((c * df[f"{SE[measure]}_k{k}"]) ** 2 + tau ** 2)
+
+
 def fit(df: pd.DataFrame, measure: str, k: int) -> tuple[float, float]:
-    """The (c, f) of SE^2 = (c SE_K)^2 + (f x)^2 that brings the tuning points' sds of
-    the standardized deviations closest to 1 (least squares of their logarithms, so
-    that every point counts alike and a factor too large weighs as one too small)."""
+    """The (c, tau) of ``calibrated`` that bring the tuning points' sds of the
+    standardized deviations closest to 1 (least squares of their logarithms, so that
+    every point counts alike and a factor too large weighs as one too small)."""
     best = (np.inf, 1.0, 0.0)
-    for f in FLOOR:
+    for f in TAU[measure]:
         for c in INFLATION:
-            se = np.sqrt((c * df[f"{SE[measure]}_k{k}"]) ** 2 + (f * df[measure]) ** 2)
+            se = calibrated(df, measure, k, c, f)
             sds = _point_sds(df, measure, se)
             loss = float(np.sum(np.log(sds) ** 2)) if sds.size else np.inf
             best = min(best, (loss, c, f))
@@ -175,7 +184,7 @@ def report() -> None:
                 print(f"{measure:8} {window:6g} {name:8} "
                       + " ".join(f"{sd:5.2f}/{med:5.2f}" for sd, med, _ in cells)
                       + f"  ({cells[0][2]})")
-    print("\ncalibrated: SE^2 = (c SE_K)^2 + (f x)^2, (c, f) fitted on the tuning points;")
+    print("\ncalibrated: SE^2 = (c SE_K)^2 + tau^2, (c, tau) fitted on the tuning points;")
     print("sd of the standardized deviations over all realizations / median point / worst point")
     for measure in MEASURES:
         active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
@@ -183,7 +192,7 @@ def report() -> None:
             for k in (8, 10):
                 use = df[(df.window_ms == window) & active]
                 c, f = fit(use[use.index.isin(sets["tune"].index)], measure, k)
-                se = np.sqrt((c * use[f"{SE[measure]}_k{k}"]) ** 2 + (f * use[measure]) ** 2)
+                se = calibrated(use, measure, k, c, f)
                 line = []
                 for name, part in sets.items():
                     part = use[use.index.isin(part.index)]
@@ -191,7 +200,7 @@ def report() -> None:
                     every = summary(part.assign(_se=se.loc[part.index]), measure, "_se")[0]
                     line.append(f"{name} {every:.2f}/{np.median(sds):.2f}/{sds.max():.2f}"
                                 if sds.size else f"{name} -")
-                print(f"{measure:8} {window:6g} K={k:<3} c={c:.2f} f={f:.2f}: " + "; ".join(line))
+                print(f"{measure:8} {window:6g} K={k:<3} c={c:.2f} tau={f:g}: " + "; ".join(line))
 
 
 if __name__ == "__main__":
