@@ -13,9 +13,13 @@ standard normal boundary would give.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
+
+from analysis.states import point_decision
+from sweep.config import AnalysisConfig
 
 # Paths of the Monte Carlo below: the boundary to about +-0.005 (its quantile's SE).
 PATHS = 400_000
@@ -61,3 +65,23 @@ def decision_z(z: float, looks: int) -> float:
     decided while exactly on a threshold as often as one look at ``z`` would be:
     ``pocock_boundary(looks, two_sided_error(z))`` (``z`` itself for one look)."""
     return z if looks <= 1 else pocock_boundary(looks, two_sided_error(z))
+
+
+def ends_decided_on_threshold(realizations: Sequence[Mapping[str, float]], measure: str,
+                              threshold: float, th: AnalysisConfig, z: float, looks: int,
+                              orders: int, rng: np.random.Generator) -> float:
+    """How often a point whose realizations are moved to lie exactly on a threshold ends
+    decided when its seeds are added one by one while undecided, up to ``looks``: each
+    realization's ``measure`` shifted by threshold - (the realizations' mean), so that
+    their spread and standard errors are real and their mean sits on the threshold; the
+    fraction of ``orders`` random orders of them in which ``point_decision`` at ``z``
+    decides at some look. Every such decision is wrong: the point lies on the line."""
+    records = [dict(r) for r in realizations if np.isfinite(r[measure])]
+    shift = threshold - np.mean([r[measure] for r in records])
+    for r in records:
+        r[measure] += shift
+    ended = 0
+    for _ in range(orders):
+        order = [records[i] for i in rng.permutation(len(records))[:looks]]
+        ended += any(point_decision(order[:k], th, z)[1] for k in range(1, len(order) + 1))
+    return ended / orders

@@ -325,3 +325,24 @@ def envelope_cv_se(signal: np.ndarray, bin_ms: float, f_peak: float, rel_band: f
     parts = np.array_split(env, n_blocks)
     return block_jackknife_se([_cv(np.concatenate(parts[:j] + parts[j + 1:]))
                                for j in range(n_blocks)])
+
+
+def seed_deviations(values: np.ndarray, ses: np.ndarray) -> np.ndarray:
+    """Each realization's leave-one-seed-out standardized deviation: how far its value
+    lies from the mean of the point's other realizations, in the standard errors the
+    realizations state,
+
+        d_i = (x_i - mean_{j != i} x_j) / sqrt(SE_i^2 + sum_{j != i} SE_j^2 / (n - 1)^2).
+
+    Over realizations whose standard errors are the spread over seeds, d has standard
+    deviation 1; larger, the errors are too small. Realizations with a value or an
+    error undefined are left out; empty for fewer than three left."""
+    x, s = np.asarray(values, dtype=float), np.asarray(ses, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(s)
+    x, s = x[ok], s[ok]
+    n = x.size
+    if n < 3:
+        return np.array([])
+    rest_mean = (x.sum() - x) / (n - 1)
+    rest_var = ((s ** 2).sum() - s ** 2) / (n - 1) ** 2
+    return (x - rest_mean) / np.sqrt(s ** 2 + rest_var)

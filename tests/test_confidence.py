@@ -304,3 +304,49 @@ def test_model_a_and_a_two_population_network_are_two_networks_never_pooled():
                        "network.J": [0.1] * 4, "analysis.sync_env_cv": [0.4] * 4})
     assert other_axes(df) == ["network.tau_I"]
     assert other_axes(df[df["network.tau_I"].isna()]) == []
+
+
+CALIBRATION = ROOT / "docs" / "data" / "calibration.parquet"
+POINT = ["network.g", "network.eta"]
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("measure", ["rate_hz", "cv_isi", "env_cv"])
+def test_standard_errors_match_the_spread_over_seeds_near_the_lines(measure):
+    """Six seeds at 13 full-size points near the SR, AI -> SI-fast and SI-slow lines and
+    the onset (committed: docs/data/calibration.parquet): each realization's distance
+    from its point's other seeds, in the standard errors they state, spreads as a
+    standard normal would, over all realizations (sd at most 1.3) and at the median
+    point (sd at least 0.7)."""
+    df = pd.read_parquet(CALIBRATION)
+    se = {"rate_hz": "rate_se", "cv_isi": "cv_isi_se", "env_cv": "env_cv_se"}[measure]
+    active = df[df.rate_hz >= AnalysisConfig().quiescent_rate]
+    per_point = [stats.seed_deviations(sub[measure], sub[se])
+                 for _, sub in (df if measure == "rate_hz" else active).groupby(POINT)]
+    per_point = [d for d in per_point if d.size]
+    every = np.concatenate(per_point)
+    assert len(per_point) >= 12 and every.size >= 60
+    assert np.sqrt(np.mean(every ** 2)) <= 1.3
+    assert np.median([np.sqrt(np.mean(d ** 2)) for d in per_point]) >= 0.7
+
+
+@pytest.mark.fast
+def test_the_sequential_rule_on_real_seeds_moved_onto_the_threshold():
+    """The committed seeds of each calibration point, their envelope CVs moved so that
+    their mean lies on the threshold: added one by one while undecided (at most 5), the
+    plain z = 2 ends decided (wrongly) more often than one look allows, the sequential
+    boundary less than 5% of the time."""
+    from analysis.sequential import decision_z, ends_decided_on_threshold, two_sided_error
+    from analysis.states import MEASURES
+
+    df = pd.read_parquet(CALIBRATION)
+    th = AnalysisConfig()
+    ended = {}
+    for z in (2.0, decision_z(2.0, 5)):
+        rng = np.random.default_rng(1)
+        ended[z] = np.mean([ends_decided_on_threshold(
+            sub[list(MEASURES)].to_dict("records"), "env_cv", th.sync_env_cv, th, z, 5, 100,
+            rng) for _, sub in df.groupby(POINT)])
+    plain, sequential = ended.values()
+    assert plain > two_sided_error(2.0)
+    assert sequential <= 0.05

@@ -3,7 +3,7 @@ calibrated against seeds).
 
   brunel-sweep grid=calibration hydra.run.dir=outputs/calibration
   python docs/data/calibration.py build outputs/calibration   # -> calibration_windows.parquet
-  python docs/data/calibration.py report > docs/data/calibration_windows.txt
+  python docs/data/calibration.py report > docs/data/calibration.txt
 
 ``build`` recomputes, from each realization's saved spikes, every statistic over three
 analysis windows that start after Brunel's 200-ms transient (to 450, 700 and 1,200 ms:
@@ -84,16 +84,9 @@ def build(run_dir: Path) -> None:
 
 
 def deviations(sub: pd.DataFrame, measure: str, se: str) -> np.ndarray:
-    """The leave-one-seed-out standardized deviations d_i of one point's realizations
-    (the module's formula); realizations with the measure or its SE undefined left out."""
-    ok = sub[np.isfinite(sub[measure]) & np.isfinite(sub[se])]
-    x, s = ok[measure].to_numpy(), ok[se].to_numpy()
-    n = x.size
-    if n < 3:
-        return np.array([])
-    rest_mean = (x.sum() - x) / (n - 1)
-    rest_var = ((s ** 2).sum() - s ** 2) / (n - 1) ** 2
-    return (x - rest_mean) / np.sqrt(s ** 2 + rest_var)
+    """The leave-one-seed-out standardized deviations of one point's realizations
+    (``analysis.stats.seed_deviations``)."""
+    return stats.seed_deviations(sub[measure].to_numpy(), sub[se].to_numpy())
 
 
 def summary(df: pd.DataFrame, measure: str, se: str) -> tuple[float, float, int]:
@@ -163,7 +156,43 @@ def fit(df: pd.DataFrame, measure: str, k: int) -> tuple[float, float]:
     return best[1], best[2]
 
 
+RUN = HERE / "calibration.parquet"  # the calibration run's results.parquet
+
+
+def product() -> None:
+    """The standard errors every row carries (the block jackknife, K = 8 over Brunel's
+    1-s window) against the seeds, over all 13 points; and the sequential rule on the
+    same realizations moved onto each threshold."""
+    from analysis.sequential import decision_z, ends_decided_on_threshold
+    from analysis.states import MEASURES as DECISION
+    from sweep.config import AnalysisConfig
+
+    df = pd.read_parquet(RUN)
+    print(f"{RUN.name}: {len(df)} realizations at "
+          f"{df.groupby(['network.g', 'network.eta']).ngroups} points, the rows' own standard "
+          "errors (K = 8, 1,000 ms)")
+    for measure in MEASURES:
+        active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
+        sd, med, n = summary(df[active], measure, SE[measure])
+        print(f"  {measure}: sd of the standardized deviations {sd:.2f} over {n} "
+              f"realizations, {med:.2f} at the median point")
+    th, looks = AnalysisConfig(), 5
+    print(f"\nseeds added one by one while undecided, at most {looks}, each point's "
+          "realizations moved onto the threshold (every decision wrong); 200 orders per point")
+    for measure, key in (("env_cv", "sync_env_cv"), ("rate_hz", "quiescent_rate"),
+                         ("cv_isi", "cv_regular")):
+        for z in (2.0, decision_z(2.0, looks)):
+            rng = np.random.default_rng(0)
+            rates = [ends_decided_on_threshold(sub[list(DECISION)].to_dict("records"), measure,
+                                               getattr(th, key), th, z, looks, 200, rng)
+                     for _, sub in df.groupby(["network.g", "network.eta"])
+                     if sub[measure].notna().sum() >= looks]
+            print(f"  {measure} at {key}: z = {z:.2f}: ends decided {np.mean(rates):.1%} "
+                  f"(over {len(rates)} points; worst point {max(rates):.1%})")
+
+
 def report() -> None:
+    product()
     df = pd.read_parquet(WINDOWS)
     for window in sorted(df.window_ms.unique()):
         per_point(df, window, 8)
