@@ -158,3 +158,29 @@ def locate(found: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     located = pd.DataFrame(rows, columns=list(COLUMNS))
     return pd.concat([found.reset_index(drop=True).drop(columns=list(COLUMNS),
                                                         errors="ignore"), located], axis=1)
+
+
+def group_coverage(x: np.ndarray, y: np.ndarray, se: np.ndarray, replicate: np.ndarray,
+                   threshold: float, bracket: tuple[float, float], size: int, splits: int,
+                   seed: int = 0) -> tuple[float, float, int]:
+    """How often a crossing located from a few seeds covers the one located from all:
+    the replicates are split at random into disjoint groups of ``size``, ``splits``
+    times; each group's ``crossing`` interval is checked against the all-seeds estimate.
+
+    Returns
+    -------
+    (coverage, median width, intervals) : (float, float, int)
+    """
+    x, y, se, replicate = (np.asarray(v) for v in (x, y, se, replicate))
+    truth = crossing(x, y, se, threshold, bracket).estimate
+    reps = np.unique(replicate)
+    rng = np.random.default_rng(seed)
+    hits, widths = [], []
+    for k in range(splits):
+        order = rng.permutation(reps)
+        for start in range(0, reps.size - size + 1, size):
+            mine = np.isin(replicate, order[start:start + size])
+            c = crossing(x[mine], y[mine], se[mine], threshold, bracket, seed=k)
+            hits.append(c.low <= truth <= c.high)
+            widths.append(c.high - c.low)
+    return float(np.mean(hits)), float(np.median(widths)), len(hits)

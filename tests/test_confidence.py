@@ -350,3 +350,19 @@ def test_the_sequential_rule_on_real_seeds_moved_onto_the_threshold():
     plain, sequential = ended.values()
     assert plain > two_sided_error(2.0)
     assert sequential <= 0.05
+
+
+@pytest.mark.fast
+def test_crossing_intervals_from_few_seeds_cover_the_crossing_of_all():
+    """The committed eight seeds across the AI -> SI-fast line at g = 6
+    (docs/data/confidence_lines.parquet), split at random into two disjoint groups of
+    four: each group's 90% interval of the envelope CV's crossing contains the crossing
+    all eight place, 80-97% of the time (real seeds, not draws from the fit's model)."""
+    from analysis.boundaries import group_coverage
+
+    df = pd.read_parquet(ROOT / "docs" / "data" / "confidence_lines.parquet")
+    line = df[(df[G] == 6.0) & ((df["network.eta"] - 3.375).abs() <= 0.5 + 1e-9)]
+    cover, _, n = group_coverage(line["network.eta"], line.env_cv, line.env_cv_se,
+                                 line.replicate, AnalysisConfig().sync_env_cv,
+                                 (3.25, 3.5), 4, 50)
+    assert n == 100 and 0.8 <= cover <= 0.97
