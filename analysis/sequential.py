@@ -23,6 +23,8 @@ from sweep.config import AnalysisConfig
 
 # Paths of the Monte Carlo below: the boundary to about +-0.005 (its quantile's SE).
 PATHS = 400_000
+# Below this error the Monte Carlo's tail is too thin: Bonferroni's bound instead.
+MC_ERROR = 1e-3
 
 
 def two_sided_error(z: float) -> float:
@@ -39,7 +41,9 @@ def pocock_boundary(looks: int, error: float) -> float:
     c = 2.41 for 5 looks at 5%, against 1.96 for one look).
 
     Computed by a seeded Monte Carlo of ``PATHS`` paths, so the same arguments give the
-    same boundary; one look gives the normal quantile exactly.
+    same boundary; one look gives the normal quantile exactly; an error below
+    ``MC_ERROR`` gives Bonferroni's c = Phi^-1(1 - error / (2 L)), a little higher than
+    Pocock's, so that the error stays at most ``error``.
 
     Parameters
     ----------
@@ -50,10 +54,10 @@ def pocock_boundary(looks: int, error: float) -> float:
     """
     if looks < 1 or not 0 < error < 1:
         raise ValueError(f"looks={looks}, error={error}: need looks >= 1 and 0 < error < 1")
-    if looks == 1:
-        from scipy.stats import norm
+    from scipy.stats import norm
 
-        return float(norm.isf(error / 2))
+    if looks == 1 or error < MC_ERROR:
+        return float(norm.isf(error / (2 * looks)))
     rng = np.random.default_rng(20261206)
     sums = np.cumsum(rng.standard_normal((PATHS, looks)), axis=1)
     peak = np.max(np.abs(sums) / np.sqrt(np.arange(1, looks + 1)), axis=1)
@@ -63,8 +67,10 @@ def pocock_boundary(looks: int, error: float) -> float:
 def decision_z(z: float, looks: int) -> float:
     """The boundary for a point that may be looked at ``looks`` times, so that it ends
     decided while exactly on a threshold as often as one look at ``z`` would be:
-    ``pocock_boundary(looks, two_sided_error(z))`` (``z`` itself for one look)."""
-    return z if looks <= 1 else pocock_boundary(looks, two_sided_error(z))
+    ``pocock_boundary(looks, two_sided_error(z))`` (``z`` itself for one look, or for a
+    ``z`` so large that no noise reaches it)."""
+    error = two_sided_error(z)
+    return z if looks <= 1 or error == 0 else max(z, pocock_boundary(looks, error))
 
 
 def ends_decided_on_threshold(realizations: Sequence[Mapping[str, float]], measure: str,

@@ -271,6 +271,8 @@ def test_the_sequential_boundary_is_pococks():
     for looks, published in ((2, 2.178), (3, 2.289), (5, 2.413)):
         assert pocock_boundary(looks, 0.05) == pytest.approx(published, abs=0.01)
     assert decision_z(2.0, 1) == 2.0 and decision_z(2.0, 5) > 2.4
+    assert decision_z(1e9, 5) == 1e9  # a bar no noise reaches stays where it is
+    assert 4.0 < decision_z(4.0, 5) < 4.5  # a tiny error: Bonferroni's bound
 
 
 @pytest.mark.fast
