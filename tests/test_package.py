@@ -63,6 +63,9 @@ def test_a_plain_install_runs_a_point_from_another_directory(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import sweep.config as c; print(c.CONF_DIR)"],
                            cwd=away, env=env, capture_output=True, text=True, check=True)
     assert where.stdout.strip() == str(target / "sweep" / "conf")
+    shipped, source = target / "sweep" / "conf", ROOT / "conf"
+    assert sorted(p.relative_to(shipped) for p in shipped.rglob("*.yaml")) == sorted(
+        p.relative_to(source) for p in source.rglob("*.yaml"))  # a new group: pyproject
     point = [o for o in TINY if not o.startswith("run.")]
     run = subprocess.run([sys.executable, "-m", "sweep.point", *point, "network.g=6"],
                          cwd=away, env=env, capture_output=True, text=True, timeout=300)
