@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.states import STANDARD_ERRORS as SE
 from analysis.summary import summarize
+from sweep.config import AnalysisConfig
 from sweep.storage import load, row_config
 
 HERE = Path(__file__).resolve().parent
@@ -42,9 +44,8 @@ STOPS_MS = (450.0, 700.0, 1200.0)
 BLOCKS = (4, 5, 8, 10, 16, 20)
 KEEP = ["point_id", "replicate", "seed", "network.g", "network.eta", "N"]
 TUNE = {(3.25, 2.0), (4.5, 0.85), (4.5, 0.9), (6.0, 3.0), (6.0, 3.25)}
-MEASURES = ("rate_hz", "cv_isi", "env_cv")
-SE = {"rate_hz": "rate_se", "cv_isi": "cv_isi_se", "env_cv": "env_cv_se"}
-QUIESCENT_HZ = 0.1  # analysis.quiescent_rate's default (conf/analysis/default.yaml)
+MEASURES = tuple(SE)
+POINT = ["network.g", "network.eta"]
 
 
 def _ses(times: np.ndarray, ids: np.ndarray, n: int, t0: float, t1: float, th,
@@ -83,28 +84,36 @@ def build(run_dir: Path) -> None:
     print(f"wrote {WINDOWS}: {len(out)} rows ({out.point_id.nunique()} realizations)")
 
 
-def deviations(sub: pd.DataFrame, measure: str, se: str) -> np.ndarray:
-    """The leave-one-seed-out standardized deviations of one point's realizations
-    (``analysis.stats.seed_deviations``)."""
-    return stats.seed_deviations(sub[measure].to_numpy(), sub[se].to_numpy())
+def active(df: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The rows where the classifier thresholds ``measure``: the rate everywhere, the
+    CVs at active points (rate at least ``analysis.quiescent_rate``)."""
+    return df if measure == "rate_hz" else df[df.rate_hz >= AnalysisConfig().quiescent_rate]
 
 
-def summary(df: pd.DataFrame, measure: str, se: str) -> tuple[float, float, int]:
-    """(sd of d over every realization, median over points of each point's sd of d,
-    realizations)."""
-    per_point = [deviations(sub, measure, se) for _, sub in df.groupby(["network.g",
-                                                                          "network.eta"])]
+def point_sds(df: pd.DataFrame, measure: str, se: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Every realization's leave-one-seed-out standardized deviation
+    (``analysis.stats.seed_deviations``, with the standard errors ``se``), and each
+    point's sd of them."""
+    per_point = [stats.seed_deviations(sub[measure].to_numpy(), sub._se.to_numpy())
+                 for _, sub in df.assign(_se=se).groupby(POINT)]
+    per_point = [d for d in per_point if d.size]
     every = np.concatenate(per_point) if per_point else np.array([])
-    sds = [np.sqrt(np.mean(d ** 2)) for d in per_point if d.size]
+    return every, np.array([np.sqrt(np.mean(d ** 2)) for d in per_point])
+
+
+def summary(df: pd.DataFrame, measure: str, se: pd.Series) -> tuple[float, float, int]:
+    """(sd of the standardized deviations over every realization, median over points of
+    each point's sd, realizations)."""
+    every, sds = point_sds(df, measure, se)
     return (float(np.sqrt(np.mean(every ** 2))) if every.size else float("nan"),
-            float(np.median(sds)) if sds else float("nan"), int(every.size))
+            float(np.median(sds)) if sds.size else float("nan"), int(every.size))
 
 
 def per_point(df: pd.DataFrame, window: float, k: int) -> None:
     """Per point and measure: mean, sd over seeds, rms of the realizations' SEs, ratio."""
     print(f"\nper point, {window:g}-ms window, K = {k}: mean, sd over seeds, rms SE, sd / SE")
     sub = df[df.window_ms == window]
-    for (g, e), pt in sub.groupby(["network.g", "network.eta"]):
+    for (g, e), pt in sub.groupby(POINT):
         cells = []
         for m in MEASURES:
             x, se = pt[m].to_numpy(float), pt[f"{SE[m]}_k{k}"].to_numpy(float)
@@ -126,16 +135,6 @@ TAU = {"rate_hz": (0.0, 0.01, 0.03, 0.1, 0.3, 1.0),
        "env_cv": (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)}
 
 
-def _point_sds(df: pd.DataFrame, measure: str, se: pd.Series) -> np.ndarray:
-    """Each point's sd of the standardized deviations with the standard errors ``se``."""
-    sds = []
-    for _, sub in df.assign(_se=se).groupby(["network.g", "network.eta"]):
-        d = deviations(sub, measure, "_se")
-        if d.size:
-            sds.append(np.sqrt(np.mean(d ** 2)))
-    return np.array(sds)
-
-
 def calibrated(df: pd.DataFrame, measure: str, k: int, c: float, tau: float) -> pd.Series:
     """SE^2 = (c SE_K)^2 + tau^2: the jackknife's error over K blocks, scaled, and the
     spread between network instances."""
@@ -149,8 +148,7 @@ def fit(df: pd.DataFrame, measure: str, k: int) -> tuple[float, float]:
     best = (np.inf, 1.0, 0.0)
     for f in TAU[measure]:
         for c in INFLATION:
-            se = calibrated(df, measure, k, c, f)
-            sds = _point_sds(df, measure, se)
+            sds = point_sds(df, measure, calibrated(df, measure, k, c, f))[1]
             loss = float(np.sum(np.log(sds) ** 2)) if sds.size else np.inf
             best = min(best, (loss, c, f))
     return best[1], best[2]
@@ -168,12 +166,12 @@ def product() -> None:
     from sweep.config import AnalysisConfig
 
     df = pd.read_parquet(RUN)
-    print(f"{RUN.name}: {len(df)} realizations at "
-          f"{df.groupby(['network.g', 'network.eta']).ngroups} points, the rows' own standard "
+    print(f"{RUN.name}: {len(df)} realizations at {df.groupby(POINT).ngroups} points, the "
+          "rows' own standard "
           "errors (K = 8, 1,000 ms)")
     for measure in MEASURES:
-        active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
-        sd, med, n = summary(df[active], measure, SE[measure])
+        rows = active(df, measure)
+        sd, med, n = summary(rows, measure, rows[SE[measure]])
         print(f"  {measure}: sd of the standardized deviations {sd:.2f} over {n} "
               f"realizations, {med:.2f} at the median point")
     th, looks = AnalysisConfig(), 5
@@ -185,8 +183,7 @@ def product() -> None:
             rng = np.random.default_rng(0)
             rates = [ends_decided_on_threshold(sub[list(DECISION)].to_dict("records"), measure,
                                                getattr(th, key), th, z, looks, 200, rng)
-                     for _, sub in df.groupby(["network.g", "network.eta"])
-                     if sub[measure].notna().sum() >= looks]
+                     for _, sub in df.groupby(POINT) if sub[measure].notna().sum() >= looks]
             print(f"  {measure} at {key}: z = {z:.2f}: ends decided {np.mean(rates):.1%} "
                   f"(over {len(rates)} points; worst point {max(rates):.1%})")
 
@@ -198,36 +195,34 @@ def report() -> None:
         per_point(df, window, 8)
     tune = [(g, e) in TUNE for g, e in zip(df["network.g"], df["network.eta"], strict=True)]
     sets = {"tune": df[tune], "validate": df[~np.array(tune)]}
-    points = df.groupby(["network.g", "network.eta"]).ngroups
+    points = df.groupby(POINT).ngroups
     print(f"{df.point_id.nunique()} realizations at {points} points; windows "
           f"{', '.join(f'{w:g}' for w in sorted(df.window_ms.unique()))} ms after the transient")
     print("\nsd of the standardized deviations over all realizations / at the median point")
     print("(1 = the SEs are the spread over seeds); realizations in brackets")
     print(f"{'measure':8} {'window':>6} {'set':8} " + " ".join(f"{f'K={k}':>11}" for k in BLOCKS))
     for measure in MEASURES:
-        active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
         for window in sorted(df.window_ms.unique()):
             for name, part in sets.items():
-                part = part[(part.window_ms == window) & active.loc[part.index]]
-                cells = [summary(part, measure, f"{SE[measure]}_k{k}") for k in BLOCKS]
+                part = active(part[part.window_ms == window], measure)
+                cells = [summary(part, measure, part[f"{SE[measure]}_k{k}"]) for k in BLOCKS]
                 print(f"{measure:8} {window:6g} {name:8} "
                       + " ".join(f"{sd:5.2f}/{med:5.2f}" for sd, med, _ in cells)
                       + f"  ({cells[0][2]})")
     print("\ncalibrated: SE^2 = (c SE_K)^2 + tau^2, (c, tau) fitted on the tuning points;")
     print("sd of the standardized deviations over all realizations / median point / worst point")
     for measure in MEASURES:
-        active = df.rate_hz >= QUIESCENT_HZ if measure != "rate_hz" else df.rate_hz.notna()
         for window in sorted(df.window_ms.unique()):
             for k in (8, 10):
-                use = df[(df.window_ms == window) & active]
+                use = active(df[df.window_ms == window], measure)
                 c, f = fit(use[use.index.isin(sets["tune"].index)], measure, k)
                 se = calibrated(use, measure, k, c, f)
                 line = []
                 for name, part in sets.items():
                     part = use[use.index.isin(part.index)]
-                    sds = _point_sds(part, measure, se.loc[part.index])
-                    every = summary(part.assign(_se=se.loc[part.index]), measure, "_se")[0]
-                    line.append(f"{name} {every:.2f}/{np.median(sds):.2f}/{sds.max():.2f}"
+                    every, sds = point_sds(part, measure, se.loc[part.index])
+                    line.append(f"{name} {np.sqrt(np.mean(every ** 2)):.2f}/"
+                                f"{np.median(sds):.2f}/{sds.max():.2f}"
                                 if sds.size else f"{name} -")
                 print(f"{measure:8} {window:6g} K={k:<3} c={c:.2f} tau={f:g}: " + "; ".join(line))
 
