@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.boundaries import LEVEL, locate
-from analysis.sequential import decision_z
+from analysis.sequential import confidence_bar
 from analysis.states import MEASURES, line_between, point_decision
 from analysis.theory import Params, cached, code_version, state_map
 from analysis.theory_lines import theory_lines
@@ -130,11 +130,10 @@ def compare(df: pd.DataFrame, theory_map: pd.DataFrame, lines: pd.DataFrame) -> 
 
 
 def confidence_z(df: pd.DataFrame) -> float:
-    """The margin a point of ``df`` needs to be decided: ``grid.confidence.z`` of the run
-    that made it, raised for the looks its points could get (``decision_z``; both kept
-    in ``df.attrs`` by ``sweep.storage.load``), else the default for one look."""
-    return decision_z(float(df.attrs.get("confidence_z", ConfidenceConfig().z)),
-                      int(df.attrs.get("confidence_looks", 1)))
+    """The margin a point of ``df`` needs to be decided: the bar
+    (``analysis.sequential.confidence_bar``) of the run's ``grid.confidence``, which
+    ``sweep.storage.load`` keeps in ``df.attrs``, else of the default."""
+    return confidence_bar(df.attrs.get("confidence", ConfidenceConfig()))
 
 
 def _thresholds(df: pd.DataFrame) -> AnalysisConfig:

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from analysis.states import point_decision
-from sweep.config import AnalysisConfig
+from sweep.config import AnalysisConfig, ConfidenceConfig
 
 # Paths of the Monte Carlo below: the boundary to about +-0.005 (its quantile's SE).
 PATHS = 400_000
@@ -71,6 +71,12 @@ def decision_z(z: float, looks: int) -> float:
     ``z`` so large that no noise reaches it)."""
     error = two_sided_error(z)
     return z if looks <= 1 or error == 0 else max(z, pocock_boundary(looks, error))
+
+
+def confidence_bar(c: ConfidenceConfig) -> float:
+    """The margin a point needs to be decided under ``grid.confidence``: ``decision_z``
+    for ``max_replicates`` looks when extra seeds are on, else one look at ``z``."""
+    return decision_z(c.z, c.max_replicates if c.on else 1)
 
 
 def ends_decided_on_threshold(realizations: Sequence[Mapping[str, float]], measure: str,

@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 from joblib import Parallel, delayed
 
-from analysis.sequential import decision_z
+from analysis.sequential import confidence_bar
 from sweep.claims import Claim, claim, release_all, tidy
 from sweep.cli import EXIT_ENVIRONMENT, RunEnvironmentError
 from sweep.config import Config, RunConfig, cores
@@ -313,7 +313,7 @@ def seed_round(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]]
     if not c.on:
         return []
     return points_at(cfg, extra_seeds(evidence(run_dir, rounds), cfg.analysis,
-                                      decision_z(c.z, c.max_replicates), c.max_replicates))
+                                      confidence_bar(c), c.max_replicates))
 
 
 def refine_round(cfg: Config, run_dir: Path, rounds: dict[str, tuple[Point, int]],

@@ -4,6 +4,7 @@ each file lives: ``sweep.rundir``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import socket
@@ -20,7 +21,14 @@ import pyarrow.parquet as pq
 from analysis.states import MEASURES
 from analysis.summary import STATISTICS
 from sweep.claims import tidy
-from sweep.config import INHIBITORY, POINT_GROUPS, Config, config_from_dict, point_keys
+from sweep.config import (
+    INHIBITORY,
+    POINT_GROUPS,
+    ConfidenceConfig,
+    Config,
+    config_from_dict,
+    point_keys,
+)
 from sweep.model import NEURON_RULE_NOTE, derive
 from sweep.rundir import RunDir, atomic_write
 
@@ -308,25 +316,20 @@ def load(dataset: Path) -> tuple[Any, dict]:
     raw = pq.read_schema(path).metadata or {}
     meta = json.loads(raw.get(META_KEY, b"{}"))
     df = pd.DataFrame(table.to_pandas())
-    df.attrs.update(_confidence(meta.get("run_config")))
+    df.attrs["confidence"] = _confidence(meta.get("run_config"))
     return df, meta
 
 
-def _confidence(run_config: str | None) -> dict[str, float]:
-    """From a run's composed config text: ``confidence_z`` (``grid.confidence.z``) and
-    ``confidence_looks``, how many looks a point could get (``max_replicates`` with
-    confidence on, else 1); only what the text sets."""
+def _confidence(run_config: str | None) -> ConfidenceConfig:
+    """``grid.confidence`` of a run's composed config text: what it sets, defaults for
+    the rest (and for text from another version)."""
     if not run_config:
-        return {}
+        return ConfidenceConfig()
     from omegaconf import OmegaConf
 
+    known = {f.name for f in dataclasses.fields(ConfidenceConfig)}
     try:
-        c = OmegaConf.select(OmegaConf.create(run_config), "grid.confidence")
+        c = OmegaConf.select(OmegaConf.create(run_config), "grid.confidence") or {}
+        return ConfidenceConfig(**{k: v for k, v in c.items() if k in known})
     except Exception:  # provenance text from another version: the defaults apply
-        return {}
-    out = {}
-    if c is not None and isinstance(c.get("z"), (int, float)):
-        out["confidence_z"] = float(c.z)
-    if c is not None and isinstance(c.get("max_replicates"), int):
-        out["confidence_looks"] = c.max_replicates if c.get("on") else 1
-    return out
+        return ConfidenceConfig()
