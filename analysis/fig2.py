@@ -1,10 +1,10 @@
 """brunel-fig2 [--out FILE] [--plane X=LO:HI Y=LO:HI] [KEY=VALUE ...]: Brunel's Fig. 2
 from the theory alone (its lines in the (g, eta) plane, the regions named, and the
 frequency of the mode that becomes unstable along each line), for the configured
-network (default: Brunel's), cached in $BRUNEL_SWEEP_CACHE or ~/.cache/brunel-sweep. With
---plane, the same
-lines on another plane of two parameters, g and eta held at network.g and network.eta
-where they are not axes (minutes: only Fig. 2's plane has known first points).
+network (default: Brunel's), cached in $BRUNEL_SWEEP_CACHE or ~/.cache/brunel-sweep.
+With --plane, the same lines on another plane of two parameters, g and eta held at
+network.g and network.eta where they are not axes (minutes: only Fig. 2's plane has
+known first points).
 
   brunel-fig2 --out fig2.png
   brunel-fig2 network=small network.D=3
@@ -60,11 +60,9 @@ def main(argv: list[str]) -> int:
     cfg = load_config(["network=brunel_a", *args.overrides])
     p = Params.from_config(cfg.network)
     held = (cfg.network.g, cfg.network.eta)
-    cache = cache_dir()
-    cached_lines = cached(theory_lines)
     t0 = time.perf_counter()
     plane = (x_range, y_range)
-    lines = cached_lines(p, cfg.analysis.quiescent_rate, plane, code=code_version(),
+    lines = cached(theory_lines)(p, cfg.analysis.quiescent_rate, plane, code=code_version(),
                          axes=(x, y), held=held)
     a = cfg.analysis
     theory_figure(lines, p, args.out,
@@ -72,7 +70,7 @@ def main(argv: list[str]) -> int:
                   axes=(x, y), plane=plane, held=held)
     counts = ", ".join(f"{name} {len(ln)}" for name, ln in lines.groupby("line", sort=False))
     print(f"wrote {args.out} (points on each line: {counts}; "
-          f"{time.perf_counter() - t0:.1f} s; cache {cache})")
+          f"{time.perf_counter() - t0:.1f} s; cache {cache_dir()})")
     return 0
 
 

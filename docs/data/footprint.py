@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sweep.config import SimConfig
+
 HERE = Path(__file__).resolve().parent
 MB = 1e6
 
@@ -69,8 +71,10 @@ def disk(run_dir: Path) -> list[str]:
                    f"{size['vm']} bytes ({per_sample[-1]:.2f} bytes per sample)")
     b_spike, b_sample = max(per_spike), max(per_sample)
     full = pd.read_parquet(HERE / "phase_diagram_full.parquet")
-    samples = 200 * round(1200 / 0.1)  # the defaults: sim.vm_sample, sim.duration, sim.dt
-    out.append(f"a full-size point (1.2 s, Vm of 200 neurons: {samples} samples), at "
+    sim = SimConfig()
+    samples = sim.vm_sample * round(sim.duration / sim.dt)
+    out.append(f"a full-size point ({sim.duration / 1000:g} s, Vm of {sim.vm_sample} neurons: "
+               f"{samples} samples), at "
                f"{b_spike:.2f} bytes per spike and {b_sample:.2f} per sample (uncompressed: "
                "16 and 4):")
     for state, n in full[full.status == "ok"].groupby("state").n_spikes.median().items():
